@@ -1,0 +1,49 @@
+// Configuration from the environment; the defaults serve a local machine (README "Configuration").
+import { createHash } from "node:crypto";
+
+export type RegionInfo = { id: string; name: string };
+
+const defaultRegions: RegionInfo[] = [
+  { id: "cn-hangzhou", name: "China (Hangzhou)" },
+  { id: "cn-shanghai", name: "China (Shanghai)" },
+  { id: "cn-beijing", name: "China (Beijing)" },
+  { id: "cn-shenzhen", name: "China (Shenzhen)" },
+  { id: "ap-southeast-1", name: "Singapore" },
+  { id: "eu-central-1", name: "Germany (Frankfurt)" },
+];
+
+/** `REGIONS` is a comma-separated list of `id` or `id=Display name`. */
+function parseRegions(value: string | undefined): RegionInfo[] {
+  if (!value?.trim()) return defaultRegions;
+  return value.split(",").map((item) => {
+    const [id, name] = item.split("=").map((part) => part.trim());
+    return { id, name: name || defaultRegions.find((r) => r.id === id)?.name || id };
+  });
+}
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+  return value;
+}
+
+const secret = process.env.SECRET_KEY ?? "mirror-vault-gateway-local-development-secret";
+
+export const config = {
+  port: intFromEnv("PORT", 4000),
+  databaseUrl: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/mirror_vault",
+  redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  adminApiKey: process.env.ADMIN_API_KEY ?? "admin-local-key",
+  /** 32 bytes for AES-256-GCM, derived from SECRET_KEY whatever its length. */
+  secretKey: createHash("sha256").update(secret).digest(),
+  storageDir: process.env.STORAGE_DIR ?? "./data",
+  historicalSyncDelayMs: intFromEnv("HISTORICAL_SYNC_DELAY_MS", 5_400_000),
+  regions: parseRegions(process.env.REGIONS),
+  /** Prefix of every BullMQ key and pub/sub channel, so several deployments (or test files) share one Redis. */
+  queuePrefix: process.env.QUEUE_PREFIX ?? "mvg",
+  reconcileIntervalMs: intFromEnv("RECONCILE_INTERVAL_MS", 60_000),
+};
+
+export type Config = typeof config;

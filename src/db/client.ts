@@ -1,0 +1,14 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "../generated/prisma/client.ts";
+
+export type Db = PrismaClient;
+
+/** One client per process (or per test file); the pool waits at most 10 s for a connection. */
+export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {
+  const adapter = new PrismaPg({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: 10_000,
+    max: options.max ?? 10,
+  });
+  return new PrismaClient({ adapter });
+}

@@ -1,0 +1,27 @@
+// Each test file gets a database of its own, created fresh and migrated, so files can't leak into one another.
+import pg from "pg";
+import { applyMigrations } from "../../src/db/schemaEngine.ts";
+
+const baseUrl = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+export function testDatabaseUrl(name: string): string {
+  const url = new URL(baseUrl);
+  url.pathname = `/mvg_test_${name.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}`;
+  return url.toString();
+}
+
+/** Drops and re-creates the test file's database, then applies every migration. */
+export async function freshDatabase(name: string): Promise<string> {
+  const url = testDatabaseUrl(name);
+  const dbName = new URL(url).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 10_000 });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists "${dbName}" with (force)`);
+    await admin.query(`create database "${dbName}"`);
+  } finally {
+    await admin.end();
+  }
+  await applyMigrations(url);
+  return url;
+}
