@@ -1,7 +1,8 @@
 // Applies pending migrations to DATABASE_URL, creating the database if it does not exist.
+
+import { config } from "../src/config.ts";
 import { ensureDatabase } from "../src/db/ensureDatabase.ts";
 import { applyMigrations } from "../src/db/schemaEngine.ts";
-import { config } from "../src/config.ts";
 
 await ensureDatabase(config.databaseUrl);
 const applied = await applyMigrations(config.databaseUrl);

@@ -1,11 +1,11 @@
 // Prisma's schema engine as WebAssembly: Prisma's native engine can't be downloaded on these machines
 // (see ../shared/notes/toolchain.md), so migrations are diffed and applied through the wasm build.
-import { readFile, readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
-import pg from "pg";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
+import pg from "pg";
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, "../..");

@@ -10,8 +10,8 @@ export function testDatabaseUrl(name: string): string {
   return url.toString();
 }
 
-/** Drops and re-creates the test file's database, then applies every migration. */
-export async function freshDatabase(name: string): Promise<string> {
+/** Drops and re-creates the test file's database, then applies every migration (unless told not to). */
+export async function freshDatabase(name: string, options: { migrate?: boolean } = {}): Promise<string> {
   const url = testDatabaseUrl(name);
   const dbName = new URL(url).pathname.slice(1);
   const admin = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 10_000 });
@@ -22,6 +22,6 @@ export async function freshDatabase(name: string): Promise<string> {
   } finally {
     await admin.end();
   }
-  await applyMigrations(url);
+  if (options.migrate !== false) await applyMigrations(url);
   return url;
 }

@@ -1,0 +1,80 @@
+// The HTTP face of the gateway: GraphQL (with GraphiQL and SSE subscriptions) at /graphql, /health, /ready.
+import { createServer, type Server } from "node:http";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import { createGraphQLError, createYoga, maskError } from "graphql-yoga";
+import type { Context, Viewer } from "./api/context.ts";
+import { createLoaders } from "./api/loaders.ts";
+import { accountForApiKey, isAdminKey } from "./domain/accounts.ts";
+import { schema } from "./schema/index.ts";
+import type { Services } from "./services.ts";
+
+function unauthorized(message: string) {
+  return createGraphQLError(message, {
+    extensions: { code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } } },
+  });
+}
+
+async function viewerFor(services: Services, request: Request): Promise<Viewer> {
+  const header = request.headers.get("authorization");
+  const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!key) throw unauthorized("missing API key: send Authorization: Bearer <api key>");
+  if (isAdminKey(key, services.config.adminApiKey)) return { kind: "admin" };
+  const accountId = await accountForApiKey(services.db, key);
+  if (!accountId) throw unauthorized("invalid API key");
+  return { kind: "account", accountId };
+}
+
+export function createGateway(services: Services) {
+  return createYoga<object, Context>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    landingPage: false,
+    // Rendered from the installed package: GraphiQL works with no internet access.
+    renderGraphiQL,
+    graphiql: { title: "Mirror Vault Gateway", defaultQuery: "{ viewer { id name } regions { id name } }" },
+    context: async ({ request }) => ({
+      services,
+      viewer: await viewerFor(services, request),
+      loaders: createLoaders(services.db),
+    }),
+    // Unexpected errors reach the client as "Unexpected error." with no stack; the server log keeps them.
+    maskedErrors: {
+      maskError: (error, message, isDev) => {
+        const original = (error as { originalError?: unknown }).originalError;
+        if (original !== undefined || !(error as { extensions?: { http?: unknown } }).extensions?.http) {
+          console.error("[graphql]", original ?? error);
+        }
+        return maskError(error, message, isDev);
+      },
+    },
+    logging: false,
+  });
+}
+
+/** `/health` answers while the process lives; `/ready` only when PostgreSQL and Redis answer. */
+async function readiness(services: Services) {
+  const checks = await Promise.allSettled([services.db.$queryRawUnsafe("select 1"), services.redis.ping()]);
+  const [postgres, redis] = checks.map((check) => (check.status === "fulfilled" ? "ok" : "unavailable"));
+  return { ready: postgres === "ok" && redis === "ok", postgres, redis };
+}
+
+export function createHttpServer(services: Services): Server {
+  const yoga = createGateway(services);
+  return createServer(async (req, res) => {
+    const path = req.url?.split("?")[0];
+    if (path === "/health") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok" }));
+      return;
+    }
+    if (path === "/ready") {
+      const state = await readiness(services);
+      res.writeHead(state.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(state));
+      return;
+    }
+    if (path === "/") {
+      res.writeHead(302, { location: "/graphql" }).end();
+      return;
+    }
+    return yoga(req, res);
+  });
+}

@@ -1,0 +1,22 @@
+// Domain errors: thrown by domain functions (shared by resolvers and workers), mapped onto the contract's
+// error types by the API. Messages are for users: they say what is wrong and what to do.
+
+export type FieldIssue = { path: string[]; message: string };
+
+export class DomainError extends Error {}
+
+export class InvalidInput extends DomainError {
+  readonly issues: FieldIssue[];
+  constructor(message: string, issues: FieldIssue[] = []) {
+    super(message);
+    this.issues = issues.length ? issues : [];
+  }
+  static field(path: string[], message: string): InvalidInput {
+    return new InvalidInput(message, [{ path, message }]);
+  }
+}
+
+export class NotFound extends DomainError {}
+export class Conflict extends DomainError {}
+export class FailedPrecondition extends DomainError {}
+export class Forbidden extends DomainError {}

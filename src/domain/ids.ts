@@ -1,0 +1,24 @@
+import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
+import { NotFound } from "./errors.ts";
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export type NodeTypeName = "Account" | "Vault" | "BackupClient" | "HanaInstance" | "Backup" | "Restore";
+
+/** Decodes a Relay global id expected to name a `typename`; anything else (malformed, another type) is NOT_FOUND. */
+export function decodeId(typename: NodeTypeName, globalId: string, path: string[]): string {
+  let decoded: { typename: string; id: string };
+  try {
+    decoded = decodeGlobalID(globalId);
+  } catch {
+    throw new NotFound(`no ${typename} with id "${globalId}" (${path.join(".")} is not a valid id)`);
+  }
+  if (decoded.typename !== typename || !uuid.test(decoded.id)) {
+    throw new NotFound(`no ${typename} with id "${globalId}"`);
+  }
+  return decoded.id;
+}
+
+export function encodeId(typename: NodeTypeName, id: string): string {
+  return encodeGlobalID(typename, id);
+}

@@ -1,0 +1,14 @@
+import { Redis } from "ioredis";
+
+/**
+ * Producers and API calls fail fast when Redis is down (a mutation must not hang);
+ * BullMQ workers need maxRetriesPerRequest null so they wait for Redis to come back.
+ */
+export function createRedis(url: string, role: "producer" | "worker" | "subscriber"): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: role === "worker" ? null : 1,
+    enableOfflineQueue: role !== "producer",
+    connectTimeout: 5000,
+    lazyConnect: false,
+  });
+}

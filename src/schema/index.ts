@@ -1,0 +1,9 @@
+// The served schema: one file per domain, each holding its types and the fields next to them.
+import { builder } from "../api/builder.ts";
+import "./errors.ts";
+import "./region.ts";
+import "./account.ts";
+import "./vault.ts";
+import "./backupClient.ts";
+
+export const schema = builder.toSchema({ sortSchema: false });

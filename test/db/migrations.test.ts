@@ -1,0 +1,33 @@
+// Fails when prisma/schema.prisma and the migration folders drift apart (create one with `npm run migration:new`).
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { diffSql, schemaPath } from "../../src/db/schemaEngine.ts";
+import { freshDatabase } from "../support/database.ts";
+
+function schemaDump(url: string): string {
+  const dump = execFileSync("pg_dump", ["--schema-only", "--no-owner", "--exclude-table=_prisma_migrations", url], {
+    encoding: "utf8",
+  });
+  return dump
+    .split("\n")
+    .filter((line) => !line.startsWith("--") && !line.startsWith("\\") && line.trim() !== "")
+    .join("\n");
+}
+
+describe("migrations", () => {
+  it("build the same database as schema.prisma describes", async () => {
+    const migrated = await freshDatabase("migrations_applied");
+    // A second database built straight from the schema's full diff, without migration history.
+    const expectedUrl = await freshDatabase("migrations_expected", { migrate: false });
+    const client = new pg.Client({ connectionString: expectedUrl });
+    await client.connect();
+    try {
+      await client.query(await diffSql(null, readFileSync(schemaPath, "utf8")));
+    } finally {
+      await client.end();
+    }
+    expect(schemaDump(migrated)).toBe(schemaDump(expectedUrl));
+  });
+});

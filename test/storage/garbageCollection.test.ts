@@ -1,0 +1,51 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FileBlobStore } from "../../src/storage/fileBlobStore.ts";
+import { chunkFiles, collect, fingerprint, KiB, pieces, random, sha256, tempDir } from "./helpers.ts";
+
+const chunkSize = 64 * KiB;
+
+describe("deleteBackup + collectGarbage", () => {
+  it("removes unreferenced chunks and keeps those another manifest still references", async () => {
+    const s = new FileBlobStore("cn-shanghai", await tempDir(), { chunkSize });
+    const shared = random(2 * chunkSize);
+    const onlyA = random(3 * chunkSize);
+    const onlyB = random(chunkSize);
+    await s.writeBackup("a", pieces(Buffer.concat([shared, onlyA])));
+    const b = Buffer.concat([shared, onlyB]);
+    await s.writeBackup("b", pieces(b));
+    expect(await chunkFiles(s.dir)).toHaveLength(6);
+
+    await s.deleteBackup("a");
+    await s.deleteBackup("a"); // idempotent
+    expect(await s.readManifest("a")).toBeNull();
+    // Within the default grace period nothing goes: a writer may be about to reference these chunks.
+    expect(await s.collectGarbage()).toEqual({ removedChunks: 0 });
+
+    expect(await s.collectGarbage({ minAgeMs: 0 })).toEqual({ removedChunks: 3 });
+    expect(await chunkFiles(s.dir)).toHaveLength(3);
+    expect(fingerprint(await collect(s.readBackup("b")))).toEqual(fingerprint(b));
+    for (let i = 0; i < 3; i++) {
+      expect(await s.hasChunk(sha256(onlyA.subarray(i * chunkSize, (i + 1) * chunkSize)))).toBe(false);
+    }
+
+    await s.deleteBackup("b");
+    expect(await s.collectGarbage({ minAgeMs: 0 })).toEqual({ removedChunks: 3 });
+    expect(await chunkFiles(s.dir)).toEqual([]);
+  });
+
+  it("removes leftover temp files of a crashed write", async () => {
+    const s = new FileBlobStore("cn-shanghai", await tempDir(), { chunkSize });
+    const data = random(100);
+    await s.writeBackup("a", pieces(data));
+    const hash = sha256(data);
+    const temp = join(s.dir, "chunks", hash.slice(0, 2), `.${"f".repeat(64)}.abc.tmp`);
+    await writeFile(temp, "partial");
+    await writeFile(join(s.dir, "manifests", ".x.json.abc.tmp"), "{");
+    expect(await s.listBackupIds()).toEqual(["a"]);
+    expect(await s.collectGarbage({ minAgeMs: 0 })).toEqual({ removedChunks: 0 });
+    expect((await chunkFiles(s.dir)).map((f) => f.endsWith(hash))).toEqual([true]);
+    expect(await s.listBackupIds()).toEqual(["a"]);
+  });
+});
