@@ -1,5 +1,6 @@
 // `npm start`: applies pending migrations, serves the API, and runs the workers of every region (embedded default).
 
+import { startWorkers } from "../jobs/workers.ts";
 import { createHttpServer } from "./app.ts";
 import { config } from "./config.ts";
 import { ensureDatabase } from "./db/ensureDatabase.ts";
@@ -11,6 +12,10 @@ const applied = await applyMigrations(config.databaseUrl);
 if (applied.length) console.log(`applied migrations: ${applied.join(", ")}`);
 
 const services = await createServices();
+const workers = await startWorkers(
+  services,
+  services.regions.all.map((region) => region.id),
+);
 const server = createHttpServer(services);
 server.listen(config.port, () => {
   console.log(`Mirror Vault Gateway: GraphiQL at http://localhost:${config.port}/graphql`);
@@ -19,6 +24,7 @@ server.listen(config.port, () => {
 async function shutdown(signal: string) {
   console.log(`${signal}: shutting down`);
   server.close();
+  await workers.close();
   await services.close();
   process.exit(0);
 }

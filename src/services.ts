@@ -4,7 +4,11 @@ import { type Config, config as defaultConfig } from "./config.ts";
 import { createDb, type Db } from "./db/client.ts";
 import { RegionCatalogue } from "./domain/regions.ts";
 import { createEvents, type Events } from "./events/pubsub.ts";
+import type { HanaConnector } from "./hana/connector.ts";
+import { HanaSimulator } from "./hana/simulator.ts";
+import { RegionQueues } from "./queue/queues.ts";
 import { createRedis } from "./redis.ts";
+import { RegionalStorage } from "./storage/regionalStorage.ts";
 
 export type Services = {
   config: Config;
@@ -12,6 +16,12 @@ export type Services = {
   redis: Redis;
   events: Events;
   regions: RegionCatalogue;
+  queues: RegionQueues;
+  storage: RegionalStorage;
+  /** The connector every cluster is reached through (the simulator by default). */
+  hana: HanaConnector;
+  /** Set when the connector is the simulator: what `simulateHanaWrites` drives. */
+  simulator: HanaSimulator | null;
   close(): Promise<void>;
 };
 
@@ -22,13 +32,20 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
   const subscriber = createRedis(config.redisUrl, "subscriber");
   await Promise.all([waitReady(redis), waitReady(subscriber)]);
   const events = createEvents(redis, subscriber, config.queuePrefix);
+  const queues = new RegionQueues(redis, config.queuePrefix);
+  const simulator = new HanaSimulator(db);
   const services: Services = {
     config,
     db,
     redis,
     events,
     regions: new RegionCatalogue(config.regions),
+    queues,
+    storage: new RegionalStorage(config.storageDir),
+    hana: simulator,
+    simulator,
     async close() {
+      await queues.close();
       await db.$disconnect();
       redis.disconnect();
       subscriber.disconnect();

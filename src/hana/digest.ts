@@ -4,22 +4,18 @@
 //
 // A sum is order-independent, so two clusters with equal content report equal digests whatever order the rows
 // were written in, and it updates in O(1) per upsert: add the new row's hash, subtract the old one's.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 const MODULUS = 1n << 256n;
 const MASK = MODULUS - 1n;
-const SEPARATOR = Buffer.from([0]);
 
 /** The digest of a database with no rows: 64 zeros. */
 export const EMPTY_DIGEST = "0".repeat(64);
 
 /** SHA-256(key ‖ 0x00 ‖ value) as a 256-bit integer. */
 export function rowHash(key: string, value: string): bigint {
-  const hash = createHash("sha256");
-  hash.update(key, "utf8");
-  hash.update(SEPARATOR);
-  hash.update(value, "utf8");
-  return BigInt(`0x${hash.digest("hex")}`);
+  // U+0000 encodes as the single byte 0x00 in UTF-8, so this hashes utf8(key) ‖ 0x00 ‖ utf8(value).
+  return BigInt(`0x${hash("sha256", `${key}\u0000${value}`, "hex")}`);
 }
 
 export function parseDigest(hex: string): bigint {

@@ -99,7 +99,12 @@ function parseLine(line: string, lineNumber: number): unknown {
   }
 }
 
-export type OpenedBackup<H extends BackupHeader, E> = { header: H; entries: AsyncGenerator<E> };
+export type OpenedBackup<H extends BackupHeader, E> = {
+  header: H;
+  entries: AsyncGenerator<E>;
+  /** Stops reading and releases the underlying stream (safe to call at any time, more than once). */
+  close: () => Promise<void>;
+};
 
 /**
  * Reads a backup stream's header, checks it is of one of `expected` types, and returns the entries as a generator
@@ -140,7 +145,12 @@ export async function openBackup(
     }
     throw new HanaBackupFormatError(`backup stream is truncated after ${count} entries (no trailer)`);
   }
-  return { header: header as BackupHeader, entries: entries() } as
+  const generator = entries();
+  const close = async () => {
+    await generator.return(undefined);
+    await lines.return(undefined);
+  };
+  return { header: header as BackupHeader, entries: generator, close } as
     | OpenedBackup<DataBackupHeader, RowEntry>
     | OpenedBackup<LogBackupHeader, CommitEntry>;
 }

@@ -9,7 +9,6 @@
 // database stopped with partial content (like a failed recovery on HANA): recover again to repair it.
 import type { Db } from "../db/client.ts";
 import {
-  HanaBackupFormatError,
   HanaPreconditionError,
   HanaRecoverAbortedError,
   type RecoverChain,
@@ -19,7 +18,14 @@ import {
   type RecoverTarget,
 } from "./connector.ts";
 import { DigestAccumulator, EMPTY_DIGEST } from "./digest.ts";
-import { type CommitEntry, type DataBackupHeader, inBatches, type LogBackupHeader, openBackup, type RowEntry } from "./ndjson.ts";
+import {
+  type CommitEntry,
+  type DataBackupHeader,
+  inBatches,
+  type LogBackupHeader,
+  openBackup,
+  type RowEntry,
+} from "./ndjson.ts";
 import { fetchValues, kindOf, upsertRows } from "./store.ts";
 
 const CLEAR_TRANSACTION = { maxWait: 10_000, timeout: 300_000 };
@@ -36,7 +42,10 @@ export async function recoverDatabase(
   const { signal, onProgress } = options;
   const checkpoint = () => {
     if (signal?.aborted) {
-      throw new HanaRecoverAbortedError(`recovery of ${databaseName} aborted; the database stays stopped`, signal.reason);
+      throw new HanaRecoverAbortedError(
+        `recovery of ${databaseName} aborted; the database stays stopped`,
+        signal.reason,
+      );
     }
   };
   const progress = async (phase: RecoverPhase, fraction: number) => {
@@ -58,7 +67,7 @@ export async function recoverDatabase(
   let reachedPosition = dataPosition;
   let reachedTime = dataHeader.commitTime === null ? null : new Date(dataHeader.commitTime);
   if (beyondTarget(reachedPosition, reachedTime)) {
-    await dataEntries.return(undefined);
+    await data.close();
     throw new HanaPreconditionError(
       "BACKUP_CHAIN_BROKEN",
       `the data backup (position ${reachedPosition}, ${dataHeader.commitTime}) is after the recovery target`,
@@ -122,30 +131,34 @@ export async function recoverDatabase(
               ? `${header.type} backup at position ${position} is after the recovery target`
               : null;
       if (problem) {
-        await entries.return(undefined);
+        await delta.close();
         throw new HanaPreconditionError("BACKUP_CHAIN_BROKEN", problem);
       }
-      let applied = 0;
-      for await (const batch of inBatches(entries, batchSize)) {
-        checkpoint();
-        const old = await fetchValues(
-          db,
-          instanceId,
-          databaseName,
-          batch.map((row) => row.key),
-        );
-        for (const row of batch) digest.upsert(row.key, old.get(row.key), row.value);
-        await upsertRows(
-          db,
-          instanceId,
-          databaseName,
-          batch.map((row) => ({ key: row.key, value: row.value, position: BigInt(row.position) })),
-        );
-        applied += batch.length;
-        await progress(
-          "APPLYING_DELTA",
-          (index + (header.rowCount > 0 ? applied / header.rowCount : 1)) / chain.deltas.length,
-        );
+      try {
+        let applied = 0;
+        for await (const batch of inBatches(entries, batchSize)) {
+          checkpoint();
+          const old = await fetchValues(
+            db,
+            instanceId,
+            databaseName,
+            batch.map((row) => row.key),
+          );
+          for (const row of batch) digest.upsert(row.key, old.get(row.key), row.value);
+          await upsertRows(
+            db,
+            instanceId,
+            databaseName,
+            batch.map((row) => ({ key: row.key, value: row.value, position: BigInt(row.position) })),
+          );
+          applied += batch.length;
+          await progress(
+            "APPLYING_DELTA",
+            (index + (header.rowCount > 0 ? applied / header.rowCount : 1)) / chain.deltas.length,
+          );
+        }
+      } finally {
+        await delta.close();
       }
       reachedPosition = position;
       reachedTime = time;
@@ -163,11 +176,11 @@ export async function recoverDatabase(
       const start = BigInt(header.logPositionStart);
       const end = BigInt(header.logPositionEnd);
       if (end <= reachedPosition) {
-        await entries.return(undefined); // entirely covered by what was already loaded
+        await log.close(); // entirely covered by what was already loaded
         continue;
       }
       if (start > reachedPosition + 1n) {
-        await entries.return(undefined);
+        await log.close();
         throw gap(reachedPosition, start);
       }
       const span = Number(end - start + 1n);
@@ -217,7 +230,7 @@ export async function recoverDatabase(
         }
         if (pending.length > 0) await replayBatch(pending);
       } finally {
-        await entries.return(undefined);
+        await log.close();
       }
     }
     if (chain.logs.length > 0) await progress("REPLAYING_LOG", 1);
@@ -229,7 +242,7 @@ export async function recoverDatabase(
     });
     return { reachedPosition, reachedTime };
   } finally {
-    await dataEntries.return(undefined);
+    await data.close();
   }
 }
 
@@ -239,5 +252,3 @@ function gap(reached: bigint, next: bigint): HanaPreconditionError {
     `log gap: positions ${reached + 1n}..${next - 1n} are missing (reached ${reached}, next log entry is ${next})`,
   );
 }
-
-export { HanaBackupFormatError };

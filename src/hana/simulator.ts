@@ -96,7 +96,9 @@ export class HanaSimulator implements HanaConnector {
     const rows = await this.db.simDatabase.findMany({ where: { instanceId }, orderBy: { name: "asc" } });
     return rows
       .map(toState)
-      .sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.kind === "SYSTEM" ? -1 : 1));
+      .sort((a, b) =>
+        a.kind === b.kind ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.kind === "SYSTEM" ? -1 : 1,
+      );
   }
 
   async getDatabase(instanceId: string, name: string): Promise<HanaDatabaseState | null> {
@@ -150,7 +152,12 @@ export class HanaSimulator implements HanaConnector {
     const rowsPerTransaction = checkRange("rowsPerTransaction", writes.rowsPerTransaction ?? 10, 1, 1000);
     const valueBytes = checkRange("valueBytes", writes.valueBytes ?? 64, 1, 65_536);
     return this.commitTransactions(instanceId, databaseName, async (tx) => {
-      const sample = await sampleKeys(tx, instanceId, databaseName, Math.min(SAMPLE_SIZE, transactions * rowsPerTransaction));
+      const sample = await sampleKeys(
+        tx,
+        instanceId,
+        databaseName,
+        Math.min(SAMPLE_SIZE, transactions * rowsPerTransaction),
+      );
       return generateTransactions(sample, transactions, rowsPerTransaction, valueBytes);
     });
   }
@@ -159,7 +166,11 @@ export class HanaSimulator implements HanaConnector {
    * Simulator only: commits the given transactions, in order (each an array of rows; a key written twice in one
    * transaction keeps its last value). Lets tests write exact content.
    */
-  async writeTransactions(instanceId: string, databaseName: string, transactions: RowWrite[][]): Promise<HanaDatabaseState> {
+  async writeTransactions(
+    instanceId: string,
+    databaseName: string,
+    transactions: RowWrite[][],
+  ): Promise<HanaDatabaseState> {
     checkRange("transactions", transactions.length, 1, 10_000);
     return this.commitTransactions(instanceId, databaseName, async () => transactions);
   }
@@ -173,9 +184,16 @@ export class HanaSimulator implements HanaConnector {
       const state = await loadDatabase(tx, instanceId, databaseName, true);
       if (!state) throw notFound(instanceId, databaseName);
       if (!state.running) throw stopped(databaseName, "write to");
+      let T = performance.now();
+      const lap = (l: string) => {
+        console.log(l, Math.round(performance.now() - T));
+        T = performance.now();
+      };
       const transactions = await build(tx);
+      lap("build");
       const touched = [...new Set(transactions.flatMap((rows) => rows.map((row) => row.key)))];
       const stored = await fetchValues(tx, instanceId, databaseName, touched);
+      lap("fetch");
       const current = new Map<string, { value: string; position: bigint }>();
       const digest = new DigestAccumulator(state.digest);
       const commits: CommitRecord[] = [];
@@ -195,13 +213,16 @@ export class HanaSimulator implements HanaConnector {
           rows: rows.map(({ key, value }) => ({ key, value })),
         });
       }
+      lap("compute");
       await insertCommits(tx, instanceId, databaseName, commits);
+      lap("commits");
       await upsertRows(
         tx,
         instanceId,
         databaseName,
         [...current].map(([key, row]) => ({ key, value: row.value, position: row.position })),
       );
+      lap("rows");
       const last = commits[commits.length - 1]!;
       await tx.simDatabase.update({
         where: { instanceId_name: { instanceId, name: databaseName } },
@@ -305,8 +326,8 @@ export class HanaSimulator implements HanaConnector {
 
   private async prepareLog(tx: Tx, state: SimDatabaseRow) {
     const { instanceId, name } = state;
-    const from = state.logBackupFrom;
-    if (from === null) throw noComplete(name, "LOG");
+    if (state.logBackupFrom === null) throw noComplete(name, "LOG");
+    const from: bigint = state.logBackupFrom;
     const end = state.logPosition;
     if (end < from) {
       throw new HanaPreconditionError(

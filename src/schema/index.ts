@@ -5,5 +5,7 @@ import "./region.ts";
 import "./account.ts";
 import "./vault.ts";
 import "./backupClient.ts";
+import "./hana.ts";
+import "./backup.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });

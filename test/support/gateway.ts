@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { startWorkers } from "../../jobs/workers.ts";
 import { createGateway } from "../../src/app.ts";
 import type { Config } from "../../src/config.ts";
 import { createServices, type Services } from "../../src/services.ts";
@@ -16,7 +17,11 @@ export type GraphQLResponse<T = any> = {
 
 export type TestGateway = Awaited<ReturnType<typeof startTestGateway>>;
 
-export async function startTestGateway(name: string, overrides: Partial<Config> = {}) {
+export async function startTestGateway(
+  name: string,
+  overrides: Partial<Config> = {},
+  options: { workerRegions?: string[] } = {},
+) {
   const databaseUrl = await freshDatabase(name);
   const storageDir = mkdtempSync(path.join(tmpdir(), `mvg-${name}-`));
   const services: Services = await createServices({
@@ -27,6 +32,10 @@ export async function startTestGateway(name: string, overrides: Partial<Config> 
     ...overrides,
   });
   const yoga = createGateway(services);
+  // Clear this file's queues from earlier runs, then start the regions' workers it asked for.
+  const stale = await services.redis.keys(`${services.config.queuePrefix}:*`);
+  if (stale.length) await services.redis.del(...stale);
+  const workers = options.workerRegions ? await startWorkers(services, options.workerRegions) : null;
 
   async function request(body: unknown, apiKey?: string) {
     return yoga.fetch("http://gateway.test/graphql", {
@@ -58,9 +67,10 @@ export async function startTestGateway(name: string, overrides: Partial<Config> 
   }
 
   async function close() {
+    await workers?.close();
     await services.close();
     rmSync(storageDir, { recursive: true, force: true });
   }
 
-  return { services, yoga, request, gql, createAccount, close, storageDir };
+  return { services, yoga, request, gql, createAccount, close, storageDir, workers };
 }

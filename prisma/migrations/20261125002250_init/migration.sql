@@ -321,13 +321,13 @@ ALTER TABLE "BackupCopy" ADD CONSTRAINT "BackupCopy_mirrorVaultId_fkey" FOREIGN 
 ALTER TABLE "CatalogEntry" ADD CONSTRAINT "CatalogEntry_backupId_fkey" FOREIGN KEY ("backupId") REFERENCES "Backup"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "Restore" ADD CONSTRAINT "Restore_mirrorVaultId_fkey" FOREIGN KEY ("mirrorVaultId") REFERENCES "Vault"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "Restore" ADD CONSTRAINT "Restore_mirrorVaultId_fkey" FOREIGN KEY ("mirrorVaultId") REFERENCES "Vault"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "Restore" ADD CONSTRAINT "Restore_sourceInstanceId_fkey" FOREIGN KEY ("sourceInstanceId") REFERENCES "HanaInstance"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "Restore" ADD CONSTRAINT "Restore_sourceInstanceId_fkey" FOREIGN KEY ("sourceInstanceId") REFERENCES "HanaInstance"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "Restore" ADD CONSTRAINT "Restore_targetInstanceId_fkey" FOREIGN KEY ("targetInstanceId") REFERENCES "HanaInstance"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "Restore" ADD CONSTRAINT "Restore_targetInstanceId_fkey" FOREIGN KEY ("targetInstanceId") REFERENCES "HanaInstance"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "Restore" ADD CONSTRAINT "Restore_backupId_fkey" FOREIGN KEY ("backupId") REFERENCES "Backup"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "Restore" ADD CONSTRAINT "Restore_backupId_fkey" FOREIGN KEY ("backupId") REFERENCES "Backup"("id") ON DELETE SET NULL ON UPDATE CASCADE;

@@ -1,0 +1,53 @@
+// `npm run bench [-- name ...]`: runs the named benchmark modules (all by default) in sequence.
+// `npm run bench -- --list` lists them. Exits non-zero when any benchmark fails or crashes.
+import { performance } from "node:perf_hooks";
+import type { Benchmark } from "./lib/benchmark.ts";
+import { BenchmarkFailure } from "./lib/benchmark.ts";
+import { vaultListing } from "./vaultListing.ts";
+
+/** Every benchmark, in the order a full run takes them; add new modules here. */
+const benchmarks: Benchmark[] = [vaultListing];
+
+function select(args: string[]): Benchmark[] {
+  const names = args.filter((arg) => !arg.startsWith("-"));
+  if (names.length === 0) return benchmarks;
+  const unknown = names.filter((name) => !benchmarks.some((b) => b.name === name));
+  if (unknown.length > 0) {
+    console.error(`unknown benchmark ${unknown.join(", ")}; known: ${benchmarks.map((b) => b.name).join(", ")}`);
+    process.exit(2);
+  }
+  return benchmarks.filter((b) => names.includes(b.name));
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  if (args.includes("--list") || args.includes("-l")) {
+    for (const b of benchmarks) console.log(`${b.name.padEnd(12)} ${b.description}`);
+    return 0;
+  }
+  const outcomes: { name: string; status: "ok" | "FAIL" | "ERROR"; seconds: number }[] = [];
+  for (const benchmark of select(args)) {
+    console.log(`\n=== ${benchmark.name}: ${benchmark.description}`);
+    const started = performance.now();
+    let status: "ok" | "FAIL" | "ERROR" = "ok";
+    try {
+      await benchmark.run();
+    } catch (error) {
+      status = error instanceof BenchmarkFailure ? "FAIL" : "ERROR";
+      console.error(`${status} ${benchmark.name}:`, error instanceof BenchmarkFailure ? error.message : error);
+    }
+    outcomes.push({ name: benchmark.name, status, seconds: (performance.now() - started) / 1000 });
+  }
+  console.log("\n=== summary");
+  for (const o of outcomes) console.log(`  ${o.name.padEnd(12)} ${o.status.padEnd(5)} ${o.seconds.toFixed(1)} s`);
+  return outcomes.every((o) => o.status === "ok") ? 0 : 1;
+}
+
+// Exit explicitly: a benchmark that leaks a handle must not keep the harness alive.
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,72 @@
+// The workers of one region: one BullMQ Worker per queue of the region, each job dispatched by name to its
+// processor (one processor per file in jobs/). Work for a region is only ever done here.
+import { type Job, Worker } from "bullmq";
+import { QUEUE_KINDS, type QueueKind, queueName } from "../src/queue/queues.ts";
+import { createRedis } from "../src/redis.ts";
+import type { Services } from "../src/services.ts";
+import { failBackup, runBackup } from "./backup.ts";
+import { runCopy } from "./copyBackup.ts";
+import { runHistoricalSync } from "./historicalSync.ts";
+import { initializeInstance } from "./initializeInstance.ts";
+import { runScheduledLogBackups } from "./logBackup.ts";
+import { runRestore } from "./restore.ts";
+
+type Processor = (services: Services, job: Job) => Promise<unknown>;
+
+const processors: Record<QueueKind, Record<string, Processor>> = {
+  hana: { initialize: initializeInstance },
+  backup: { backup: runBackup, logBackup: runScheduledLogBackups },
+  sync: { historicalSync: runHistoricalSync, copy: runCopy },
+  restore: { restore: runRestore },
+};
+
+/** What a job's final failure leaves in the database, so the row never stays RUNNING forever. */
+const onFinalFailure: Partial<Record<string, (services: Services, job: Job, error: Error) => Promise<void>>> = {
+  backup: (services, job, error) => failBackup(services, job.data.backupId, error.message),
+};
+
+export type RegionWorkers = { regionId: string; close(): Promise<void> };
+
+export function startRegionWorkers(
+  services: Services,
+  regionId: string,
+  options: { concurrency?: Partial<Record<QueueKind, number>> } = {},
+): RegionWorkers {
+  const connection = createRedis(services.config.redisUrl, "worker");
+  const workers = QUEUE_KINDS.map((kind) => {
+    const worker = new Worker(
+      queueName(regionId, kind),
+      async (job) => {
+        const processor = processors[kind][job.name];
+        if (!processor) throw new Error(`no processor for ${kind} job "${job.name}"`);
+        return processor(services, job);
+      },
+      {
+        connection,
+        prefix: services.config.queuePrefix,
+        concurrency: options.concurrency?.[kind] ?? (kind === "restore" ? 2 : 4),
+        // Long copies and restores keep their lock; a killed worker's job is retaken after the lock expires.
+        lockDuration: 30_000,
+        stalledInterval: 15_000,
+      },
+    );
+    worker.on("failed", (job, error) => {
+      if (!job) return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === "UnrecoverableError";
+      console.error(
+        `[${regionId}.${kind}] ${job.name} ${job.id} failed${final ? "" : " (will retry)"}: ${error.message}`,
+      );
+      if (final) void onFinalFailure[job.name]?.(services, job, error).catch(() => {});
+    });
+    worker.on("error", (error) => console.error(`[${regionId}.${kind}] worker error: ${error.message}`));
+    return worker;
+  });
+  return {
+    regionId,
+    /** Graceful: stops taking jobs and waits for the running ones to finish. */
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { HanaPreconditionError } from "../hana/connector.ts";
+import { jobIds } from "../queue/queues.ts";
+import type { Services } from "../services.ts";
+import { Conflict, FailedPrecondition, InvalidInput, NotFound } from "./errors.ts";
+import { encryptSecret } from "./secrets.ts";
+import { ACTIVE_RESTORE_STATUSES, findVault, isUniqueViolation } from "./vaults.ts";
+
+export type RegisterHanaInstance = {
+  regionId: string;
+  vaultId: string;
+  name: string;
+  sid: string;
+  instanceNumber: string;
+  host: string;
+  ecsInstanceIds: string[];
+  userName: string;
+  password: string;
+  useSsl?: boolean | null;
+  validateCertificate?: boolean | null;
+};
+
+export async function findInstance(services: Services, accountId: string, instanceId: string) {
+  const instance = await services.db.hanaInstance.findFirst({ where: { id: instanceId, accountId } });
+  if (!instance) throw new NotFound(`no SAP HANA instance with id "${instanceId}"`);
+  return instance;
+}
+
+/** R13/R16: validates, stores the password encrypted, and queues the connection check on the region's worker. */
+export async function registerHanaInstance(services: Services, accountId: string, input: RegisterHanaInstance) {
+  const { db, regions, config } = services;
+  regions.require(input.regionId, ["input", "regionId"]);
+  const vault = await findVault(db, accountId, input.vaultId);
+  if (vault.kind !== "SOURCE") {
+    throw InvalidInput.field(
+      ["input", "vaultId"],
+      "an SAP HANA instance can not be registered on a mirror vault; use a source vault",
+    );
+  }
+  if (vault.regionId !== input.regionId) {
+    throw InvalidInput.field(
+      ["input", "vaultId"],
+      `the vault is in ${vault.regionId}; the instance's vault must be in ${input.regionId}`,
+    );
+  }
+  if (vault.status !== "CREATED") throw new FailedPrecondition(`the vault is ${vault.status}; it must be CREATED`);
+  let instance;
+  try {
+    instance = await db.hanaInstance.create({
+      data: {
+        accountId,
+        regionId: input.regionId,
+        vaultId: vault.id,
+        name: input.name,
+        sid: input.sid,
+        instanceNumber: input.instanceNumber,
+        host: input.host,
+        ecsInstanceIds: input.ecsInstanceIds,
+        userName: input.userName,
+        passwordCipher: encryptSecret(input.password, config.secretKey),
+        useSsl: input.useSsl ?? false,
+        validateCertificate: input.validateCertificate ?? false,
+      },
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new Conflict(`SID ${input.sid} is already registered in ${input.regionId}; delete that instance first`);
+    }
+    throw error;
+  }
+  // If Redis is down now, the reconciler queues it later: the row says INITIALIZING.
+  await services.queues
+    .add(
+      instance.regionId,
+      "hana",
+      "initialize",
+      { instanceId: instance.id },
+      { jobId: jobIds.initialize(instance.id) },
+    )
+    .catch((error) => console.error("[register] could not queue initialization", error.message));
+  return instance;
+}
+
+/** R18: an instance an active restore reads from or writes to stays. */
+export async function deleteHanaInstance(services: Services, accountId: string, instanceId: string) {
+  const instance = await findInstance(services, accountId, instanceId);
+  const active = await services.db.restore.count({
+    where: {
+      OR: [{ sourceInstanceId: instanceId }, { targetInstanceId: instanceId }],
+      status: { in: [...ACTIVE_RESTORE_STATUSES] },
+    },
+  });
+  if (active) throw new FailedPrecondition("an active restore uses this instance; wait for it or cancel it first");
+  await services.queues.get(instance.regionId, "backup").removeJobScheduler(jobIds.logBackupScheduler(instanceId));
+  await services.db.hanaInstance.delete({ where: { id: instanceId } });
+  await services.hana.dropInstance(instanceId);
+}
+
+/** Maps the cluster's refusals onto contract errors: a missing database is bad input, a stopped one a precondition. */
+export function fromHanaPrecondition(error: unknown): never {
+  if (error instanceof HanaPreconditionError) {
+    if (error.code === "DATABASE_NOT_FOUND") throw InvalidInput.field(["input", "databaseName"], error.message);
+    throw new FailedPrecondition(error.message);
+  }
+  throw error;
+}
+
+/** simulateHanaWrites: commits simulated transactions on an INITIALIZED instance's database (simulator only). */
+export async function simulateWrites(
+  services: Services,
+  accountId: string,
+  input: {
+    instanceId: string;
+    databaseName: string;
+    transactions: number;
+    rowsPerTransaction?: number | null;
+    valueBytes?: number | null;
+  },
+) {
+  const simulator = services.simulator;
+  if (!simulator) throw new FailedPrecondition("simulateHanaWrites needs the simulator connector");
+  const instance = await findInstance(services, accountId, input.instanceId);
+  if (instance.status !== "INITIALIZED")
+    throw new FailedPrecondition(`the instance is ${instance.status}; wait for INITIALIZED`);
+  return simulator
+    .simulateWrites(instance.id, input.databaseName, {
+      transactions: input.transactions,
+      rowsPerTransaction: input.rowsPerTransaction ?? 10,
+      valueBytes: input.valueBytes ?? 64,
+    })
+    .catch(fromHanaPrecondition);
+}

@@ -1,0 +1,60 @@
+// Producer side of the regional work queues. Work for a region is only ever consumed by that region's workers.
+import { type JobsOptions, Queue } from "bullmq";
+import type { Redis } from "ioredis";
+
+/** The queues each region has (`<region>.<kind>`; BullMQ forbids ":" in queue names). */
+export const QUEUE_KINDS = ["hana", "backup", "sync", "restore"] as const;
+export type QueueKind = (typeof QUEUE_KINDS)[number];
+
+export function queueName(regionId: string, kind: QueueKind): string {
+  return `${regionId}.${kind}`;
+}
+
+/** Deterministic job ids: the same work is never queued twice at once (BullMQ ids allow no ":"). */
+export const jobIds = {
+  initialize: (instanceId: string) => `init-${instanceId}`,
+  backup: (backupId: string) => `backup-${backupId}`,
+  logBackupScheduler: (instanceId: string) => `logbackup-${instanceId}`,
+  historicalSync: (mirrorVaultId: string) => `hsync-${mirrorVaultId}`,
+  copy: (backupId: string, mirrorVaultId: string) => `copy-${backupId}-${mirrorVaultId}`,
+  restore: (restoreId: string) => `restore-${restoreId}`,
+};
+
+const defaultJobOptions: JobsOptions = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 1000 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 1000 },
+};
+
+export class RegionQueues {
+  private readonly queues = new Map<string, Queue>();
+  constructor(
+    private readonly connection: Redis,
+    readonly prefix: string,
+  ) {}
+
+  get(regionId: string, kind: QueueKind): Queue {
+    const name = queueName(regionId, kind);
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async add(regionId: string, kind: QueueKind, name: string, data: object, options: JobsOptions & { jobId: string }) {
+    return this.get(regionId, kind).add(name, data, options);
+  }
+
+  /** Removes a job unless it is running (a running job notices its row is gone and stops). */
+  async remove(regionId: string, kind: QueueKind, jobId: string): Promise<void> {
+    const job = await this.get(regionId, kind).getJob(jobId);
+    if (job && !(await job.isActive())) await job.remove();
+  }
+
+  async close() {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+  }
+}

@@ -1,0 +1,127 @@
+import { builder } from "../api/builder.ts";
+import { accountOf } from "../api/context.ts";
+import { visibleAccount } from "../api/viewer.ts";
+import { startHanaBackup } from "../domain/backups.ts";
+import { FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
+import { decodeId } from "../domain/ids.ts";
+import type { Backup as BackupRow, Prisma } from "../generated/prisma/client.ts";
+import { resultUnion } from "./errors.ts";
+import { Vault } from "./vault.ts";
+
+export const BackupType = builder.enumType("BackupType", {
+  values: ["COMPLETE", "DIFFERENTIAL", "INCREMENTAL", "LOG"] as const,
+});
+export const BackupStatus = builder.enumType("BackupStatus", { values: ["RUNNING", "COMPLETE", "FAILED"] as const });
+
+export const Backup = builder.prismaNode("Backup", {
+  nullable: true,
+  id: { field: "id" },
+  findUnique: (id, ctx) => ({ id, accountId: visibleAccount(ctx) }),
+  fields: (t) => ({
+    hanaBackupId: t.expose("hanaBackupId", { type: "BigInt", description: "HANA's numeric backup id" }),
+    prefix: t.exposeString("prefix"),
+    type: t.expose("type", { type: BackupType }),
+    status: t.expose("status", { type: BackupStatus }),
+    instance: t.relation("instance"),
+    databaseName: t.exposeString("databaseName"),
+    vault: t.relation("vault", { description: "the source vault" }),
+    startedAt: t.expose("startedAt", { type: "DateTime" }),
+    completedAt: t.expose("completedAt", { type: "DateTime", nullable: true }),
+    sizeBytes: t.expose("sizeBytes", { type: "BigInt" }),
+    logPositionStart: t.expose("logPositionStart", { type: "BigInt" }),
+    logPositionEnd: t.expose("logPositionEnd", { type: "BigInt" }),
+    coversUntil: t.expose("coversUntil", { type: "DateTime", nullable: true }),
+    // One mirror per source, and a mirror's copies go with it: any copy is the current mirror's.
+    mirroredAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      select: { copies: { select: { copiedAt: true }, take: 1 } },
+      resolve: (backup) => backup.copies[0]?.copiedAt ?? null,
+    }),
+    message: t.exposeString("message", { nullable: true, description: "why a FAILED backup failed" }),
+  }),
+});
+
+export const BackupFilter = builder.inputType("BackupFilter", {
+  fields: (t) => ({
+    instanceId: t.id(),
+    databaseName: t.string(),
+    type: t.field({ type: BackupType }),
+    status: t.field({ type: BackupStatus }),
+  }),
+});
+
+type BackupFilterValue = {
+  instanceId?: string | null;
+  databaseName?: string | null;
+  type?: BackupRow["type"] | null;
+  status?: BackupRow["status"] | null;
+};
+
+/** A source lists its own backups; a mirror lists the backups whose copy it holds. */
+export function backupsInVault(
+  vault: { id: string; kind: string },
+  filter?: BackupFilterValue | null,
+): Prisma.BackupWhereInput {
+  let instanceId: string | undefined;
+  if (filter?.instanceId) {
+    try {
+      instanceId = decodeId("HanaInstance", filter.instanceId, ["filter", "instanceId"]);
+    } catch {
+      instanceId = "00000000-0000-0000-0000-000000000000";
+    }
+  }
+  return {
+    ...(vault.kind === "MIRROR" ? { copies: { some: { mirrorVaultId: vault.id } } } : { vaultId: vault.id }),
+    ...(instanceId ? { instanceId } : {}),
+    ...(filter?.databaseName ? { databaseName: filter.databaseName } : {}),
+    ...(filter?.type ? { type: filter.type } : {}),
+    ...(filter?.status ? { status: filter.status } : {}),
+  };
+}
+
+builder.prismaObjectField("Vault", "backups", (t) =>
+  t.prismaConnection(
+    {
+      type: "Backup",
+      cursor: "startedAt_id",
+      args: { filter: t.arg({ type: BackupFilter }) },
+      totalCount: (vault, { filter }, ctx) => ctx.services.db.backup.count({ where: backupsInVault(vault, filter) }),
+      resolve: (query, vault, { filter }, ctx) =>
+        ctx.services.db.backup.findMany({
+          ...query,
+          where: backupsInVault(vault, filter),
+          orderBy: [{ startedAt: "asc" }, { id: "asc" }],
+        }),
+    },
+    { name: "BackupConnection" },
+    { name: "BackupEdge" },
+  ),
+);
+
+const StartHanaBackupInput = builder.inputType("StartHanaBackupInput", {
+  fields: (t) => ({
+    instanceId: t.id({ required: true }),
+    databaseName: t.string({ required: true }),
+    type: t.field({ type: BackupType, required: true }),
+  }),
+});
+
+const BackupPayload = builder
+  .objectRef<{ backup: BackupRow }>("BackupPayload")
+  .implement({ fields: (t) => ({ backup: t.expose("backup", { type: Backup }) }) });
+
+builder.mutationField("startHanaBackup", (t) =>
+  t.field({
+    type: BackupPayload,
+    authScopes: { account: true },
+    errors: resultUnion("StartHanaBackupResult", [InvalidInput, NotFound, FailedPrecondition, Forbidden]),
+    args: { input: t.arg({ type: StartHanaBackupInput, required: true }) },
+    resolve: async (_r, { input }, ctx) => {
+      const instanceId = decodeId("HanaInstance", input.instanceId, ["input", "instanceId"]);
+      return { backup: await startHanaBackup(ctx.services, accountOf(ctx), { ...input, instanceId }) };
+    },
+  }),
+);
+
+export { Vault };
