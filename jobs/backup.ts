@@ -10,16 +10,11 @@ export async function runBackup(services: Services, job: Job<{ backupId: string 
   const backup = await db.backup.findUnique({ where: { id: job.data.backupId }, include: { vault: true } });
   if (!backup || backup.status !== "RUNNING") return;
   const store = services.storage.region(backup.vault.regionId);
-  let taken;
-  try {
-    taken = await services.hana.backup(backup.instanceId, backup.databaseName, backup.type);
-  } catch (error) {
-    if (error instanceof HanaPreconditionError) {
-      await failBackup(services, backup.id, error.message);
-      throw new UnrecoverableError(error.message);
-    }
-    throw error;
-  }
+  const taken = await services.hana.backup(backup.instanceId, backup.databaseName, backup.type).catch(async (error) => {
+    if (!(error instanceof HanaPreconditionError)) throw error;
+    await failBackup(services, backup.id, error.message);
+    throw new UnrecoverableError(error.message);
+  });
   const manifest = await store.writeBackup(backup.id, taken.stream);
   await db.$transaction(async (tx) => {
     await tx.backup.update({

@@ -43,9 +43,8 @@ export async function registerHanaInstance(services: Services, accountId: string
     );
   }
   if (vault.status !== "CREATED") throw new FailedPrecondition(`the vault is ${vault.status}; it must be CREATED`);
-  let instance;
-  try {
-    instance = await db.hanaInstance.create({
+  const instance = await db.hanaInstance
+    .create({
       data: {
         accountId,
         regionId: input.regionId,
@@ -60,13 +59,11 @@ export async function registerHanaInstance(services: Services, accountId: string
         useSsl: input.useSsl ?? false,
         validateCertificate: input.validateCertificate ?? false,
       },
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) {
+    })
+    .catch((error) => {
+      if (!isUniqueViolation(error)) throw error;
       throw new Conflict(`SID ${input.sid} is already registered in ${input.regionId}; delete that instance first`);
-    }
-    throw error;
-  }
+    });
   // If Redis is down now, the reconciler queues it later: the row says INITIALIZING.
   await services.queues
     .add(

@@ -63,8 +63,9 @@ export async function fetchValues(
   for (let i = 0; i < keys.length; i += chunkSize) {
     const chunk = keys.slice(i, i + chunkSize);
     const rows = await client.$queryRaw<{ key: string; value: string }[]>`
-      SELECT "key", "value" FROM "SimRow"
-      WHERE "instanceId" = ${instanceId}::uuid AND "database" = ${database} AND "key" = ANY(${chunk}::text[])`;
+      SELECT r."key", r."value" FROM "SimRow" r
+      JOIN json_array_elements_text(${JSON.stringify(chunk)}::json) AS k("key") ON r."key" = k."key"
+      WHERE r."instanceId" = ${instanceId}::uuid AND r."database" = ${database}`;
     for (const row of rows) values.set(row.key, row.value);
   }
   return values;
@@ -80,13 +81,11 @@ export async function upsertRows(
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += chunkSize) {
     const chunk = rows.slice(i, i + chunkSize);
-    const keys = chunk.map((row) => row.key);
-    const values = chunk.map((row) => row.value);
-    const positions = chunk.map((row) => row.position.toString());
+    const json = JSON.stringify(chunk.map((row) => ({ k: row.key, v: row.value, p: row.position.toString() })));
     await client.$executeRaw`
       INSERT INTO "SimRow" ("instanceId", "database", "key", "value", "position")
-      SELECT ${instanceId}::uuid, ${database}, k, v, p
-      FROM unnest(${keys}::text[], ${values}::text[], ${positions}::bigint[]) AS t(k, v, p)
+      SELECT ${instanceId}::uuid, ${database}, t.k, t.v, t.p
+      FROM json_to_recordset(${json}::json) AS t(k text, v text, p bigint)
       ON CONFLICT ("instanceId", "database", "key") DO UPDATE SET "value" = excluded."value", "position" = excluded."position"`;
   }
 }
@@ -107,14 +106,18 @@ export async function insertCommits(
 ): Promise<void> {
   for (let i = 0; i < commits.length; i += chunkSize) {
     const chunk = commits.slice(i, i + chunkSize);
-    const positions = chunk.map((commit) => commit.position.toString());
-    const times = chunk.map((commit) => commit.commitTime.toISOString());
-    const digests = chunk.map((commit) => commit.digest);
-    const rows = chunk.map((commit) => JSON.stringify(commit.rows));
+    const json = JSON.stringify(
+      chunk.map((commit) => ({
+        p: commit.position.toString(),
+        t: commit.commitTime.toISOString(),
+        d: commit.digest,
+        r: commit.rows,
+      })),
+    );
     await client.$executeRaw`
       INSERT INTO "SimCommit" ("instanceId", "database", "position", "commitTime", "digest", "rows")
-      SELECT ${instanceId}::uuid, ${database}, p, t, d, r
-      FROM unnest(${positions}::bigint[], ${times}::timestamp(3)[], ${digests}::text[], ${rows}::jsonb[]) AS u(p, t, d, r)`;
+      SELECT ${instanceId}::uuid, ${database}, (e->>'p')::bigint, (e->>'t')::timestamp(3), e->>'d', e->'r'
+      FROM jsonb_array_elements(${json}::jsonb) AS e`;
   }
 }
 
