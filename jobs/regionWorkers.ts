@@ -9,9 +9,9 @@ import { runCopy } from "./copyBackup.ts";
 import { runHistoricalSync } from "./historicalSync.ts";
 import { initializeInstance } from "./initializeInstance.ts";
 import { runScheduledLogBackups } from "./logBackup.ts";
-import { runRestore } from "./restore.ts";
+import { failRestore, runRestore } from "./restore.ts";
 
-type Processor = (services: Services, job: Job) => Promise<unknown>;
+type Processor = (services: Services, job: Job, token?: string) => Promise<unknown>;
 
 const processors: Record<QueueKind, Record<string, Processor>> = {
   hana: { initialize: initializeInstance },
@@ -23,6 +23,7 @@ const processors: Record<QueueKind, Record<string, Processor>> = {
 /** What a job's final failure leaves in the database, so the row never stays RUNNING forever. */
 const onFinalFailure: Partial<Record<string, (services: Services, job: Job, error: Error) => Promise<void>>> = {
   backup: (services, job, error) => failBackup(services, job.data.backupId, error.message),
+  restore: failRestore,
 };
 
 export type RegionWorkers = { regionId: string; close(): Promise<void> };
@@ -36,18 +37,18 @@ export function startRegionWorkers(
   const workers = QUEUE_KINDS.map((kind) => {
     const worker = new Worker(
       queueName(regionId, kind),
-      async (job) => {
+      async (job, token) => {
         const processor = processors[kind][job.name];
         if (!processor) throw new Error(`no processor for ${kind} job "${job.name}"`);
-        return processor(services, job);
+        return processor(services, job, token);
       },
       {
         connection,
         prefix: services.config.queuePrefix,
         concurrency: options.concurrency?.[kind] ?? (kind === "restore" ? 2 : 4),
         // Long copies and restores keep their lock; a killed worker's job is retaken after the lock expires.
-        lockDuration: 30_000,
-        stalledInterval: 15_000,
+        lockDuration: services.config.leaseMs,
+        stalledInterval: Math.max(1000, Math.floor(services.config.leaseMs / 2)),
       },
     );
     worker.on("failed", (job, error) => {

@@ -44,6 +44,8 @@ export const config = {
   /** Prefix of every BullMQ key and pub/sub channel, so several deployments (or test files) share one Redis. */
   queuePrefix: process.env.QUEUE_PREFIX ?? "mvg",
   reconcileIntervalMs: intFromEnv("RECONCILE_INTERVAL_MS", 60_000),
+  /** How long a worker's claim on a restore (and a BullMQ job lock) lasts without a heartbeat. */
+  leaseMs: intFromEnv("LEASE_MS", 30_000),
 };
 
 export type Config = typeof config;

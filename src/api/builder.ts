@@ -76,3 +76,4 @@ builder.scalarType("BigInt", {
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});

@@ -1,11 +1,17 @@
 import DataLoader from "dataloader";
 import type { Db } from "../db/client.ts";
+import type { Backup } from "../generated/prisma/client.ts";
 
 export type VaultStats = { backupCount: number; storedBytes: bigint };
 
 /** Per-request batch loaders: one query for a whole page, however many vaults it shows. */
 export function createLoaders(db: Db) {
   return {
+    backup: new DataLoader<string, Backup | null>(async (ids) => {
+      const rows = await db.backup.findMany({ where: { id: { in: [...ids] } } });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
     // A source holds its completed backups; a mirror holds the copies that landed in it.
     vaultStats: new DataLoader<string, VaultStats>(async (vaultIds) => {
       const ids = [...vaultIds];

@@ -136,6 +136,21 @@ class Planner {
     private readonly lookupCatalog: CatalogLookup,
   ) {}
 
+  private readonly sortedLogs = new WeakMap<PlannerBackup[], PlannerBackup[]>();
+
+  private logsByStart(pool: PlannerBackup[]): PlannerBackup[] {
+    let logs = this.sortedLogs.get(pool);
+    if (!logs) {
+      logs = pool
+        .filter((b) => b.type === "LOG")
+        .sort((a, b) =>
+          a.logPositionStart < b.logPositionStart ? -1 : a.logPositionStart > b.logPositionStart ? 1 : 0,
+        );
+      this.sortedLogs.set(pool, logs);
+    }
+    return logs;
+  }
+
   private async catalog(backup: PlannerBackup): Promise<CatalogRow[]> {
     let rows = this.catalogCache.get(backup.id);
     if (!rows) {
@@ -184,7 +199,8 @@ class Planner {
     let position = start.logPositionEnd;
     let time = start.coversUntil;
     const logs: PlannerBackup[] = [];
-    const logPool = pool.filter((b) => b.type === "LOG");
+    const logPool = this.logsByStart(pool);
+    let next = 0; // logs before `next` start at or before an earlier position + 1 and end at or before `position`
     let reached = false;
     for (;;) {
       if (bound.position !== undefined && position >= bound.position) {
@@ -192,8 +208,19 @@ class Planner {
         break;
       }
       const from = position;
-      const candidates = logPool.filter((l) => l.logPositionStart <= from + 1n && l.logPositionEnd > from);
-      const log = maxBy(candidates, (l) => (l.logPositionEnd << 1n) + (l.mirrored ? 1n : 0n));
+      // The log backup that continues the chain (starts at or before from + 1) and reaches furthest; mirrored first.
+      let log: PlannerBackup | undefined;
+      while (next < logPool.length && logPool[next]!.logPositionStart <= from + 1n) {
+        const candidate = logPool[next++]!;
+        if (candidate.logPositionEnd <= from) continue;
+        if (
+          !log ||
+          candidate.logPositionEnd > log.logPositionEnd ||
+          (candidate.logPositionEnd === log.logPositionEnd && candidate.mirrored && !log.mirrored)
+        ) {
+          log = candidate;
+        }
+      }
       if (!log) {
         reached =
           bound.position === undefined &&
@@ -266,10 +293,13 @@ class Planner {
   async mostRecent(pool: PlannerBackup[], where: string): Promise<Outcome> {
     const completes = pool.filter((b) => b.type === "COMPLETE");
     if (completes.length === 0) return { ok: false, failure: noComplete(this.request, where) };
+    // Newest COMPLETE first; an older one only wins when its deltas bridge a gap the newer chains can not.
+    const newestPosition = maxBy(pool, (b) => b.logPositionEnd)!.logPositionEnd;
     let best: Chain | undefined;
     for (const complete of [...completes].reverse()) {
       const chain = await this.chain(pool, complete, {});
       if (!best || chain.position > best.position) best = chain;
+      if (best.position >= newestPosition) break;
     }
     return { ok: true, chain: best! };
   }
@@ -301,7 +331,7 @@ class Planner {
         ok: false,
         position: newest?.logPositionEnd ?? -1n,
         failure: {
-          summary: `${target} is after the newest ${where} commit: the newest is ${newestText}`,
+          summary: `${target} is after the newest commit ${where}: ${newestText}`,
           advice: `choose a ${byTime ? "point in time" : "log position"} at or before it, or use RECOVERY_TO_MOST_RECENT`,
         },
       };
@@ -344,8 +374,8 @@ class Planner {
           ? `${target} is unreachable ${where}: log chain has a gap: positions ${gap.from}..${gap.to} are missing`
           : `${target} is unreachable ${where}: the log chain ends at ${reachedText}`,
         advice:
-          `the newest reachable point${gap ? " before the gap" : ""} is ${reachedText}; choose a target at or before it${laterText}, ` +
-          "or take a new COMPLETE data backup",
+          `choose a target at or before ${reachedText} (the newest reachable point${gap ? " before the gap" : ""})` +
+          `${laterText}, or take a new COMPLETE data backup`,
       },
     };
   }
@@ -541,7 +571,8 @@ export async function planRestore(
     unmirroredNewer.length > 0
       ? `. Newer backups are not mirrored yet: ${listBackups(unmirroredNewer)}${sync ? ` (${sync})` : ""}`
       : "";
-  throw new FailedPrecondition(`${outcome.failure.summary}${note}. To restore, ${outcome.failure.advice}`);
+  const advice = outcome.failure.advice;
+  throw new FailedPrecondition(`${outcome.failure.summary}${note}. ${advice[0]!.toUpperCase()}${advice.slice(1)}`);
 }
 
 function toPlan(chain: Chain, request: PlanRequest): RestorePlan {

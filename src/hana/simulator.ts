@@ -184,16 +184,9 @@ export class HanaSimulator implements HanaConnector {
       const state = await loadDatabase(tx, instanceId, databaseName, true);
       if (!state) throw notFound(instanceId, databaseName);
       if (!state.running) throw stopped(databaseName, "write to");
-      let T = performance.now();
-      const lap = (l: string) => {
-        console.log(l, Math.round(performance.now() - T));
-        T = performance.now();
-      };
       const transactions = await build(tx);
-      lap("build");
       const touched = [...new Set(transactions.flatMap((rows) => rows.map((row) => row.key)))];
       const stored = await fetchValues(tx, instanceId, databaseName, touched);
-      lap("fetch");
       const current = new Map<string, { value: string; position: bigint }>();
       const digest = new DigestAccumulator(state.digest);
       const commits: CommitRecord[] = [];
@@ -213,16 +206,13 @@ export class HanaSimulator implements HanaConnector {
           rows: rows.map(({ key, value }) => ({ key, value })),
         });
       }
-      lap("compute");
       await insertCommits(tx, instanceId, databaseName, commits);
-      lap("commits");
       await upsertRows(
         tx,
         instanceId,
         databaseName,
         [...current].map(([key, row]) => ({ key, value: row.value, position: row.position })),
       );
-      lap("rows");
       const last = commits[commits.length - 1]!;
       await tx.simDatabase.update({
         where: { instanceId_name: { instanceId, name: databaseName } },

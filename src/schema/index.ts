@@ -7,5 +7,7 @@ import "./vault.ts";
 import "./backupClient.ts";
 import "./hana.ts";
 import "./backup.ts";
+import "./mirror.ts";
+import "./restore.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,176 @@
+// Mirror vaults: createMirrorVault, Vault.replication and the vaultReplicationUpdated subscription (SSE).
+import DataLoader from "dataloader";
+import { createGraphQLError } from "graphql-yoga";
+import { builder } from "../api/builder.ts";
+import { accountOf, type Context } from "../api/context.ts";
+import { Conflict, DomainError, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
+import { decodeId } from "../domain/ids.ts";
+import { createMirrorVault, historicalProgress } from "../domain/replication.ts";
+import { vaultDescription, vaultName } from "../domain/vaults.ts";
+import type { Replication as ReplicationRow, Vault as VaultRow } from "../generated/prisma/client.ts";
+import { resultUnion } from "./errors.ts";
+import { Region } from "./region.ts";
+import { Vault, VaultPayload } from "./vault.ts";
+
+export const SyncStatus = builder.enumType("SyncStatus", {
+  values: {
+    SCHEDULED: { description: "waiting for its start time" },
+    RUNNING: {},
+    COMPLETED: {},
+    FAILED: {},
+  } as const,
+});
+
+type ReplicationView = ReplicationRow & { replicatedBackupCount: number; pendingBackupCount: number };
+
+/** One batch per request: the replication rows, copy counts and source backup counts of every mirror shown. */
+function replicationLoader(ctx: Context) {
+  const db = ctx.services.db;
+  return new DataLoader<string, ReplicationView | null>(async (mirrorIds) => {
+    const ids = [...mirrorIds];
+    const [rows, copies] = await Promise.all([
+      db.replication.findMany({
+        where: { mirrorVaultId: { in: ids } },
+        include: { mirrorVault: { select: { sourceVaultId: true } } },
+      }),
+      db.backupCopy.groupBy({ by: ["mirrorVaultId"], where: { mirrorVaultId: { in: ids } }, _count: { _all: true } }),
+    ]);
+    const sourceIds = rows.flatMap((row) => (row.mirrorVault.sourceVaultId ? [row.mirrorVault.sourceVaultId] : []));
+    const complete = await db.backup.groupBy({
+      by: ["vaultId"],
+      where: { vaultId: { in: sourceIds }, status: "COMPLETE" },
+      _count: { _all: true },
+    });
+    const copyCount = new Map(copies.map((c) => [c.mirrorVaultId, c._count._all]));
+    const completeCount = new Map(complete.map((c) => [c.vaultId, c._count._all]));
+    const byId = new Map(
+      rows.map(({ mirrorVault, ...row }) => {
+        const replicated = copyCount.get(row.mirrorVaultId) ?? 0;
+        const sourceComplete = mirrorVault.sourceVaultId ? (completeCount.get(mirrorVault.sourceVaultId) ?? 0) : 0;
+        // Copies exist only of COMPLETE source backups, so the difference is what is still to copy.
+        return [
+          row.mirrorVaultId,
+          { ...row, replicatedBackupCount: replicated, pendingBackupCount: Math.max(0, sourceComplete - replicated) },
+        ];
+      }),
+    );
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+}
+
+const loaders = new WeakMap<Context, ReturnType<typeof replicationLoader>>();
+function loadReplication(ctx: Context, mirrorVaultId: string) {
+  let loader = loaders.get(ctx);
+  if (!loader) {
+    loader = replicationLoader(ctx);
+    loaders.set(ctx, loader);
+  }
+  return loader.load(mirrorVaultId);
+}
+
+export const Replication = builder.objectRef<ReplicationView>("Replication").implement({
+  fields: (t) => ({
+    sourceRegion: t.field({ type: Region, resolve: (r, _a, ctx) => ctx.services.regions.get(r.sourceRegionId) }),
+    targetRegion: t.field({ type: Region, resolve: (r, _a, ctx) => ctx.services.regions.get(r.targetRegionId) }),
+    historicalSyncStatus: t.expose("historicalSyncStatus", { type: SyncStatus }),
+    historicalSyncScheduledAt: t.expose("historicalSyncScheduledAt", {
+      type: "DateTime",
+      description: "mirror creation + the historical sync delay (90 minutes by default)",
+    }),
+    historicalSyncStartedAt: t.expose("historicalSyncStartedAt", { type: "DateTime", nullable: true }),
+    historicalSyncCompletedAt: t.expose("historicalSyncCompletedAt", { type: "DateTime", nullable: true }),
+    historicalProgress: t.float({ description: "0..100", resolve: (r) => historicalProgress(r) }),
+    latestReplicationTime: t.expose("latestReplicationTime", {
+      type: "DateTime",
+      nullable: true,
+      description: "when the newest backup copy landed in the mirror",
+    }),
+    replicatedBackupCount: t.exposeInt("replicatedBackupCount"),
+    pendingBackupCount: t.exposeInt("pendingBackupCount", { description: "source backups not yet in the mirror" }),
+  }),
+});
+
+builder.prismaObjectField("Vault", "replication", (t) =>
+  t.field({
+    type: Replication,
+    nullable: true,
+    description: "set on a MIRROR",
+    select: { kind: true },
+    resolve: (vault, _a, ctx) => (vault.kind === "MIRROR" ? loadReplication(ctx, vault.id) : null),
+  }),
+);
+
+const CreateMirrorVaultInput = builder.inputType("CreateMirrorVaultInput", {
+  fields: (t) => ({
+    sourceVaultId: t.id({ required: true }),
+    regionId: t.string({ required: true }),
+    name: t.string({ required: true, description: "1..32 characters", validate: vaultName }),
+    description: t.string({ validate: vaultDescription }),
+  }),
+});
+
+builder.mutationField("createMirrorVault", (t) =>
+  t.field({
+    type: VaultPayload,
+    authScopes: { account: true },
+    errors: resultUnion("CreateMirrorVaultResult", [
+      InvalidInput,
+      NotFound,
+      Conflict,
+      FailedPrecondition,
+      Forbidden,
+    ]),
+    args: { input: t.arg({ type: CreateMirrorVaultInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const sourceVaultId = decodeId("Vault", input.sourceVaultId, ["input", "sourceVaultId"]);
+      const vault = await createMirrorVault(ctx.services, accountOf(ctx), { ...input, sourceVaultId });
+      return { vault };
+    },
+  }),
+);
+
+builder.subscriptionType({});
+
+builder.subscriptionField("vaultReplicationUpdated", (t) =>
+  t.field({
+    type: Vault,
+    description: "a mirror's replication progress",
+    args: { vaultId: t.arg.id({ required: true }) },
+    subscribe: (_root, { vaultId }, ctx) => watchVault(ctx, vaultId),
+    resolve: (vault) => vault,
+  }),
+);
+
+/** The caller's vault now, then again on every "vault:replication" event, until the client closes or it goes. */
+async function* watchVault(ctx: Context, globalId: string): AsyncGenerator<VaultRow> {
+  if (ctx.viewer.kind !== "account") {
+    throw createGraphQLError("only an account's API key may subscribe", { extensions: { code: "FORBIDDEN" } });
+  }
+  const accountId = ctx.viewer.accountId;
+  const { db, events } = ctx.services;
+  let vaultId: string;
+  try {
+    vaultId = decodeId("Vault", globalId, ["vaultId"]);
+  } catch (error) {
+    throw createGraphQLError((error as DomainError).message, { extensions: { code: "NOT_FOUND" } });
+  }
+  const read = () => db.vault.findFirst({ where: { id: vaultId, accountId } });
+  const first = await read();
+  if (!first) throw createGraphQLError(`no vault with id "${globalId}"`, { extensions: { code: "NOT_FOUND" } });
+  // Listen before yielding the current state, so nothing published in between is missed.
+  const iterator = events.subscribe("vault:replication", vaultId)[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    yield first;
+    while (true) {
+      const event = await next;
+      if (event.done) return;
+      next = iterator.next();
+      const vault = await read();
+      if (!vault) return;
+      yield vault;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}

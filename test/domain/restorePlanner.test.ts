@@ -1,0 +1,549 @@
+import { describe, expect, it } from "vitest";
+import { FailedPrecondition, InvalidInput, NotFound } from "../../src/domain/errors.ts";
+import { buildRecoverStatement, hanaTimestamp, mirrorPaths } from "../../src/domain/recoverStatement.ts";
+import {
+  type CatalogLookup,
+  type CatalogRow,
+  checkTargetDatabaseName,
+  type PlannerBackup,
+  type PlanRequest,
+  planRestore,
+} from "../../src/domain/restorePlanner.ts";
+
+// Commit at log position p happened at 10:00:00.123 + p seconds (UTC).
+const T0 = Date.parse("2026-11-24T10:00:00.123Z");
+const commitTime = (p: number) => new Date(T0 + p * 1000);
+const NOW = new Date("2026-11-24T11:00:00.000Z");
+
+let nextHanaId = 1645628400000n;
+function backup(
+  id: string,
+  type: PlannerBackup["type"],
+  start: number,
+  end: number,
+  options: Partial<PlannerBackup> = {},
+): PlannerBackup {
+  nextHanaId += 1n;
+  return {
+    id,
+    type,
+    status: "COMPLETE",
+    hanaBackupId: nextHanaId,
+    prefix: `${type}_${id}`,
+    sizeBytes: type === "LOG" ? 100n : type === "COMPLETE" ? 1000n : 300n,
+    logPositionStart: BigInt(start),
+    logPositionEnd: BigInt(end),
+    basePosition: null,
+    coversUntil: commitTime(end),
+    completedAt: commitTime(end),
+    mirrored: true,
+    ...options,
+  };
+}
+const data = (id: string, type: "COMPLETE" | "DIFFERENTIAL" | "INCREMENTAL", at: number, base?: number) =>
+  backup(id, type, at, at, base === undefined ? {} : { basePosition: BigInt(base) });
+const log = (id: string, start: number, end: number, options: Partial<PlannerBackup> = {}) =>
+  backup(id, "LOG", start, end, options);
+
+/** COMPLETE @10, LOG 11..20, DIFF @20 (base 10), LOG 21..30, INC @30 (base 20), LOG 31..40. */
+function standard(): PlannerBackup[] {
+  return [
+    data("c10", "COMPLETE", 10),
+    log("l11", 11, 20),
+    data("d20", "DIFFERENTIAL", 20, 10),
+    log("l21", 21, 30),
+    data("i30", "INCREMENTAL", 30, 20),
+    log("l31", 31, 40),
+  ];
+}
+
+function catalogFor(backups: PlannerBackup[]): CatalogLookup & { calls: string[][] } {
+  const calls: string[][] = [];
+  const lookup = async (ids: string[]) => {
+    calls.push(ids);
+    const result = new Map<string, CatalogRow[]>();
+    for (const id of ids) {
+      const b = backups.find((x) => x.id === id)!;
+      const rows: CatalogRow[] = [];
+      for (let p = Number(b.logPositionStart); p <= Number(b.logPositionEnd); p++) {
+        rows.push({ logPosition: BigInt(p), commitTime: commitTime(p) });
+      }
+      result.set(id, rows);
+    }
+    return result;
+  };
+  return Object.assign(lookup, { calls });
+}
+
+function request(overrides: Partial<PlanRequest> = {}): PlanRequest {
+  return {
+    mode: "RECOVERY_TO_MOST_RECENT",
+    useDelta: true,
+    sourceDatabaseName: "HXE",
+    sourceSid: "HXA",
+    targetDatabaseName: "HXE",
+    crossSystem: true,
+    checkAccess: true,
+    historicalSyncScheduledAt: new Date("2026-11-24T12:00:00.000Z"),
+    historicalSyncStatus: "SCHEDULED",
+    now: NOW,
+    ...overrides,
+  };
+}
+
+async function plan(backups: PlannerBackup[], overrides: Partial<PlanRequest> = {}) {
+  return planRestore(backups, request(overrides), catalogFor(backups));
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected the plan to fail");
+}
+
+const stepsOf = (p: { steps: { order: number; backupId: string; action: string }[] }) =>
+  p.steps.map((s) => `${s.order}:${s.action}:${s.backupId}`);
+
+const PATHS = "USING CATALOG PATH ('/hana/mirror/HXA/catalog')";
+
+describe("RECOVERY_TO_MOST_RECENT", () => {
+  it("uses the complete backup, the furthest delta path and the logs after it", async () => {
+    const result = await plan(standard());
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:APPLY_DELTA:d20", "3:APPLY_DELTA:i30", "4:REPLAY_LOG:l31"]);
+    expect(result.targetLogPosition).toBe(40n);
+    expect(result.targetTime).toEqual(commitTime(40));
+    expect(result.totalBytes).toBe(1000n + 300n + 300n + 100n);
+    expect(result.recoverStatement).toBe(
+      `RECOVER DATABASE FOR HXE UNTIL TIMESTAMP '2026-11-24 10:00:40.123' CLEAR LOG USING SOURCE 'HXE@HXA' ` +
+        `${PATHS} USING LOG PATH ('/hana/mirror/HXA/log') USING DATA PATH ('/hana/mirror/HXA/data') ` +
+        "USING DELTA DATA CHECK ACCESS USING FILE",
+    );
+  });
+
+  it("without useDelta replays every log backup after the complete backup", async () => {
+    const result = await plan(standard(), { useDelta: false, checkAccess: false, targetDatabaseName: "HXE2" });
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:REPLAY_LOG:l11", "3:REPLAY_LOG:l21", "4:REPLAY_LOG:l31"]);
+    expect(result.targetLogPosition).toBe(40n);
+    expect(result.totalBytes).toBe(1300n);
+    expect(result.recoverStatement).toBe(
+      `RECOVER DATABASE FOR HXE2 UNTIL TIMESTAMP '2026-11-24 10:00:40.123' CLEAR LOG USING SOURCE 'HXE@HXA' ` +
+        `${PATHS} USING LOG PATH ('/hana/mirror/HXA/log') USING DATA PATH ('/hana/mirror/HXA/data')`,
+    );
+  });
+
+  it("picks the delta path that reaches furthest (a DIFFERENTIAL beats an older INCREMENTAL chain)", async () => {
+    const backups = [
+      data("c10", "COMPLETE", 10),
+      data("i15", "INCREMENTAL", 15, 10),
+      data("i18", "INCREMENTAL", 18, 15),
+      data("d25", "DIFFERENTIAL", 25, 10),
+      data("i28", "INCREMENTAL", 28, 25),
+      log("l11", 11, 30),
+    ];
+    const result = await plan(backups);
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:APPLY_DELTA:d25", "3:APPLY_DELTA:i28", "4:REPLAY_LOG:l11"]);
+    expect(result.targetLogPosition).toBe(30n);
+  });
+
+  it("starts from the newest complete backup", async () => {
+    const backups = [...standard(), data("c40", "COMPLETE", 40), log("l41", 41, 45)];
+    const result = await plan(backups);
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c40", "2:REPLAY_LOG:l41"]);
+    expect(result.targetLogPosition).toBe(45n);
+  });
+
+  it("stops at a gap in the log chain", async () => {
+    const backups = [data("c10", "COMPLETE", 10), log("l11", 11, 20), log("l26", 26, 40)];
+    const result = await plan(backups);
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:REPLAY_LOG:l11"]);
+    expect(result.targetLogPosition).toBe(20n);
+    expect(result.targetTime).toEqual(commitTime(20));
+  });
+
+  it("a delta backup bridges a gap in the log chain", async () => {
+    const backups = [
+      data("c10", "COMPLETE", 10),
+      log("l11", 11, 20),
+      data("d30", "DIFFERENTIAL", 30, 10),
+      log("l26", 26, 40),
+    ];
+    expect((await plan(backups)).targetLogPosition).toBe(40n);
+    expect((await plan(backups, { useDelta: false })).targetLogPosition).toBe(20n);
+  });
+
+  it("follows overlapping log backups", async () => {
+    const backups = [data("c10", "COMPLETE", 10), log("l5", 5, 12), log("l11", 11, 20), log("l15", 15, 25)];
+    const result = await plan(backups);
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:REPLAY_LOG:l11", "3:REPLAY_LOG:l15"]);
+    expect(result.targetLogPosition).toBe(25n);
+  });
+
+  it("plans long chains quickly", async () => {
+    const backups: PlannerBackup[] = [];
+    for (let i = 0; i < 50; i++) {
+      const base = i * 1000 + 10;
+      backups.push(backup(`c${base}`, "COMPLETE", base, base, { mirrored: i < 49 }));
+      for (let j = 0; j < 100; j++) backups.push(log(`l${base}_${j}`, base + j * 10 + 1, base + j * 10 + 10));
+    }
+    const started = performance.now();
+    const result = await plan(backups);
+    expect(result.steps[0]!.backupId).toBe("c48010");
+    expect(result.targetLogPosition).toBe(50_010n);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("without logs after the data backup it is a data-only recovery", async () => {
+    const backups = [data("c10", "COMPLETE", 10)];
+    const result = await plan(backups);
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10"]);
+    expect(result.recoverStatement).toBe(
+      `RECOVER DATA FOR HXE USING BACKUP_ID ${backups[0]!.hanaBackupId} USING SOURCE 'HXE@HXA' ${PATHS} ` +
+        "USING DATA PATH ('/hana/mirror/HXA/data') CHECK ACCESS USING FILE CLEAR LOG",
+    );
+  });
+
+  it("reaches the newest mirrored point and ignores backups that are not mirrored", async () => {
+    const backups = [
+      ...standard(),
+      log("l41", 41, 50, { mirrored: false }),
+      data("c50", "COMPLETE", 50, undefined),
+      log("l51", 51, 60, { status: "RUNNING" }),
+      log("l61", 61, 70, { status: "FAILED" }),
+    ];
+    backups.find((b) => b.id === "c50")!.mirrored = false;
+    const result = await plan(backups);
+    expect(result.targetLogPosition).toBe(40n);
+    expect(result.steps.map((s) => s.backupId)).not.toContain("l41");
+  });
+
+  it("uses an older mirrored complete backup when the newest is not mirrored yet", async () => {
+    const backups = [...standard(), data("c40", "COMPLETE", 40, undefined)];
+    backups.at(-1)!.mirrored = false;
+    const result = await plan(backups);
+    expect(result.steps[0]!.backupId).toBe("c10");
+    expect(result.targetLogPosition).toBe(40n);
+  });
+
+  it("fails with R10 when no complete backup is mirrored", async () => {
+    const backups = standard().map((b) => ({ ...b, mirrored: b.id !== "c10" }));
+    const error = await failure(plan(backups));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("not mirrored yet: COMPLETE_c10 (c10)");
+    expect(error.message).toContain("scheduled for 2026-11-24T12:00:00.000Z");
+  });
+
+  it("fails when there is no complete backup at all", async () => {
+    const error = await failure(plan([log("l11", 11, 20)]));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toMatch(/no COMPLETE data backup of HXE@HXA/);
+    expect(error.message).toMatch(/take a COMPLETE data backup/i);
+  });
+});
+
+describe("RECOVERY_TO_POINT_IN_TIME", () => {
+  const pit = (pointInTime: Date, overrides: Partial<PlanRequest> = {}) => ({
+    mode: "RECOVERY_TO_POINT_IN_TIME" as const,
+    pointInTime,
+    ...overrides,
+  });
+
+  it("a point between two commits reaches the earlier one", async () => {
+    const backups = standard();
+    const lookup = catalogFor(backups);
+    const point = new Date(commitTime(25).getTime() + 500);
+    const result = await planRestore(backups, request(pit(point)), lookup);
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:APPLY_DELTA:d20", "3:REPLAY_LOG:l21"]);
+    expect(result.targetLogPosition).toBe(25n);
+    expect(result.targetTime).toEqual(commitTime(25));
+    expect(result.totalBytes).toBe(1400n);
+    expect(lookup.calls).toEqual([["l21"]]);
+    expect(result.recoverStatement).toBe(
+      `RECOVER DATABASE FOR HXE UNTIL TIMESTAMP '2026-11-24 10:00:25.123' CLEAR LOG USING SOURCE 'HXE@HXA' ` +
+        `${PATHS} USING LOG PATH ('/hana/mirror/HXA/log') USING DATA PATH ('/hana/mirror/HXA/data') ` +
+        "USING DELTA DATA CHECK ACCESS USING FILE",
+    );
+  });
+
+  it("without useDelta replays the logs from the complete backup", async () => {
+    const result = await plan(standard(), pit(commitTime(25), { useDelta: false }));
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:REPLAY_LOG:l11", "3:REPLAY_LOG:l21"]);
+    expect(result.targetLogPosition).toBe(25n);
+    expect(result.recoverStatement).not.toContain("USING DELTA DATA");
+  });
+
+  it("a point exactly at a delta backup needs no log replay", async () => {
+    const backups = standard();
+    const result = await plan(backups, pit(commitTime(30)));
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:APPLY_DELTA:d20", "3:APPLY_DELTA:i30"]);
+    expect(result.targetLogPosition).toBe(30n);
+    expect(result.recoverStatement).toContain(
+      `RECOVER DATA FOR HXE USING BACKUP_ID ${backups.find((b) => b.id === "i30")!.hanaBackupId}`,
+    );
+  });
+
+  it("a point just before a log backup's first commit does not replay it", async () => {
+    const result = await plan(standard(), pit(new Date(commitTime(21).getTime() - 1), { useDelta: false }));
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:REPLAY_LOG:l11"]);
+    expect(result.targetLogPosition).toBe(20n);
+  });
+
+  it("uses the newest complete backup at or before the point", async () => {
+    const backups = [...standard(), data("c40", "COMPLETE", 40), log("l41", 41, 50)];
+    const result = await plan(backups, pit(commitTime(45)));
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c40", "2:REPLAY_LOG:l41"]);
+    const earlier = await plan(backups, pit(commitTime(38)));
+    expect(earlier.steps[0]!.backupId).toBe("c10");
+    expect(earlier.targetLogPosition).toBe(38n);
+  });
+
+  it("refuses a point in the future", async () => {
+    const error = await failure(plan(standard(), pit(new Date(NOW.getTime() + 1000))));
+    expect(error).toBeInstanceOf(InvalidInput);
+    expect((error as InvalidInput).issues[0]!.path).toEqual(["input", "pointInTime"]);
+  });
+
+  it("requires pointInTime", async () => {
+    const error = await failure(plan(standard(), { mode: "RECOVERY_TO_POINT_IN_TIME" }));
+    expect(error).toBeInstanceOf(InvalidInput);
+    expect((error as InvalidInput).issues[0]!.path).toEqual(["input", "pointInTime"]);
+  });
+
+  it("refuses a point before the first complete backup, naming the earliest recoverable time", async () => {
+    const error = await failure(plan(standard(), pit(commitTime(5))));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("earliest recoverable point in time is 2026-11-24T10:00:10.123Z");
+    expect(error.message).toContain("Choose a point in time at or after 2026-11-24T10:00:10.123Z");
+  });
+
+  it("refuses a point after the newest mirrored commit, naming it", async () => {
+    const error = await failure(plan(standard(), pit(commitTime(45))));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("newest commit in the mirror vault");
+    expect(error.message).toContain("2026-11-24T10:00:40.123Z (log position 40)");
+  });
+
+  it("R10: a point only the not-yet-mirrored backups cover lists them and the scheduled sync", async () => {
+    const backups = [...standard(), log("l41", 41, 50, { mirrored: false })];
+    const error = await failure(plan(backups, pit(commitTime(45))));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("not mirrored yet: LOG_l41 (l41)");
+    expect(error.message).toContain("historical sync of the mirror vault is scheduled for 2026-11-24T12:00:00.000Z");
+    expect(error.message).toContain("2026-11-24T10:00:40.123Z");
+  });
+
+  it("R10: an unmirrored log in the middle of the chain is reported unless a delta avoids it", async () => {
+    const backups = standard().map((b) => (b.id === "l21" ? { ...b, mirrored: false } : b));
+    const error = await failure(
+      plan(backups, pit(commitTime(35), { useDelta: false, historicalSyncStatus: "RUNNING" })),
+    );
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("not mirrored yet: LOG_l21 (l21)");
+    expect(error.message).toContain("is running (scheduled for 2026-11-24T12:00:00.000Z)");
+    expect(error.message).toContain("positions 21..30 are missing");
+    // With deltas, the mirrored INCREMENTAL @30 skips the unmirrored log.
+    expect((await plan(backups, pit(commitTime(35)))).targetLogPosition).toBe(35n);
+  });
+
+  it("R10: the newest complete backup not mirrored and the mirror has nothing older", async () => {
+    const backups = [data("c10", "COMPLETE", 10, undefined), log("l11", 11, 20)];
+    backups[0]!.mirrored = false;
+    const error = await failure(plan(backups, pit(commitTime(15), { historicalSyncStatus: "COMPLETED" })));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("not mirrored yet: COMPLETE_c10 (c10)");
+    expect(error.message).toContain("historical sync of the mirror vault has completed");
+  });
+
+  it("R14: a point past a gap reports the exact missing positions", async () => {
+    const backups = [data("c10", "COMPLETE", 10), log("l11", 11, 20), log("l26", 26, 40)];
+    const error = await failure(plan(backups, pit(commitTime(30))));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("log chain has a gap: positions 21..25 are missing");
+    expect(error.message).toContain("2026-11-24T10:00:20.123Z, log position 20");
+    // Before the gap it works.
+    expect((await plan(backups, pit(commitTime(18)))).targetLogPosition).toBe(18n);
+  });
+
+  it("R14: a gap between the data backup and the first log backup", async () => {
+    const backups = [data("c10", "COMPLETE", 10), log("l13", 13, 20)];
+    const error = await failure(plan(backups, pit(commitTime(15))));
+    expect(error.message).toContain("log chain has a gap: positions 11..12 are missing");
+  });
+
+  it("R14: a gap the source has too is reported with newer unmirrored backups", async () => {
+    const backups = [data("c10", "COMPLETE", 10), log("l11", 11, 20), log("l26", 26, 40, { mirrored: false })];
+    expect((await plan(backups, pit(commitTime(19)))).targetLogPosition).toBe(19n);
+    // 30 is past the mirror's newest commit, and past the gap in the source too.
+    const past = await failure(plan(backups, pit(commitTime(30))));
+    expect(past).toBeInstanceOf(FailedPrecondition);
+    expect(past.message).toContain("after the newest commit in the mirror vault");
+    expect(past.message).toContain("Newer backups are not mirrored yet: LOG_l26 (l26)");
+  });
+});
+
+describe("RECOVERY_TO_SPECIFIC_BACKUP", () => {
+  const specific = (backupId: string) => ({ mode: "RECOVERY_TO_SPECIFIC_BACKUP" as const, backupId });
+
+  it("a COMPLETE backup alone", async () => {
+    const backups = standard();
+    const result = await plan(backups, specific("c10"));
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10"]);
+    expect(result.targetLogPosition).toBe(10n);
+    expect(result.targetTime).toEqual(commitTime(10));
+    expect(result.totalBytes).toBe(1000n);
+    expect(result.recoverStatement).toBe(
+      `RECOVER DATA FOR HXE USING BACKUP_ID ${backups[0]!.hanaBackupId} USING SOURCE 'HXE@HXA' ${PATHS} ` +
+        "USING DATA PATH ('/hana/mirror/HXA/data') CHECK ACCESS USING FILE CLEAR LOG",
+    );
+  });
+
+  it("a DIFFERENTIAL backup with its COMPLETE", async () => {
+    const result = await plan(standard(), specific("d20"));
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:APPLY_DELTA:d20"]);
+    expect(result.targetLogPosition).toBe(20n);
+    expect(result.totalBytes).toBe(1300n);
+  });
+
+  it("an INCREMENTAL backup with its chain of data backups", async () => {
+    const result = await plan(standard(), specific("i30"));
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:APPLY_DELTA:d20", "3:APPLY_DELTA:i30"]);
+    expect(result.targetLogPosition).toBe(30n);
+    expect(result.targetTime).toEqual(commitTime(30));
+    expect(result.steps.some((s) => s.action === "REPLAY_LOG")).toBe(false);
+  });
+
+  it("refuses a LOG backup", async () => {
+    const error = await failure(plan(standard(), specific("l21")));
+    expect(error).toBeInstanceOf(InvalidInput);
+    expect((error as InvalidInput).issues[0]!.path).toEqual(["input", "backupId"]);
+    expect(error.message).toContain("RECOVERY_TO_LOG_POSITION");
+  });
+
+  it("an unknown backup is not found", async () => {
+    expect(await failure(plan(standard(), specific("nope")))).toBeInstanceOf(NotFound);
+  });
+
+  it("a failed or running backup can not be restored", async () => {
+    const backups = [...standard(), data("c40", "COMPLETE", 40, undefined)];
+    backups.at(-1)!.status = "FAILED";
+    const error = await failure(plan(backups, specific("c40")));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("choose another backup");
+  });
+
+  it("R10: the backup or its base is not mirrored yet", async () => {
+    const backups = standard().map((b) => (b.id === "d20" ? { ...b, mirrored: false } : b));
+    const error = await failure(plan(backups, specific("i30")));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("not mirrored yet: DIFFERENTIAL_d20 (d20)");
+    expect(error.message).toContain("scheduled for 2026-11-24T12:00:00.000Z");
+  });
+});
+
+describe("RECOVERY_TO_LOG_POSITION", () => {
+  const at = (logPosition: bigint, overrides: Partial<PlanRequest> = {}) => ({
+    mode: "RECOVERY_TO_LOG_POSITION" as const,
+    logPosition,
+    ...overrides,
+  });
+
+  it("replays up to the position", async () => {
+    const result = await plan(standard(), at(35n));
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:APPLY_DELTA:d20", "3:APPLY_DELTA:i30", "4:REPLAY_LOG:l31"]);
+    expect(result.targetLogPosition).toBe(35n);
+    expect(result.targetTime).toEqual(commitTime(35));
+    expect(result.recoverStatement).toContain("RECOVER DATABASE FOR HXE UNTIL LOG POSITION 35 CLEAR LOG");
+  });
+
+  it("without useDelta", async () => {
+    const result = await plan(standard(), at(25n, { useDelta: false }));
+    expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:REPLAY_LOG:l11", "3:REPLAY_LOG:l21"]);
+    expect(result.totalBytes).toBe(1200n);
+  });
+
+  it("a position past the newest mirrored one fails", async () => {
+    const error = await failure(plan(standard(), at(41n)));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("log position 41 is after the newest commit in the mirror vault");
+    expect(error.message).toContain("log position 40");
+  });
+
+  it("a position before the first complete backup fails", async () => {
+    const error = await failure(plan(standard(), at(9n)));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("earliest recoverable position is log position 10");
+  });
+
+  it("a position past a gap fails with the missing positions", async () => {
+    const backups = [data("c10", "COMPLETE", 10), log("l11", 11, 20), log("l26", 26, 40)];
+    const error = await failure(plan(backups, at(23n)));
+    expect(error).toBeInstanceOf(FailedPrecondition);
+    expect(error.message).toContain("log chain has a gap: positions 21..25 are missing");
+  });
+
+  it("requires a non-negative logPosition", async () => {
+    const error = await failure(plan(standard(), { mode: "RECOVERY_TO_LOG_POSITION" }));
+    expect((error as InvalidInput).issues[0]!.path).toEqual(["input", "logPosition"]);
+  });
+});
+
+describe("recover statement", () => {
+  it("formats UTC timestamps with milliseconds and mirror paths", () => {
+    expect(hanaTimestamp(new Date("2026-11-24T10:15:03.123Z"))).toBe("2026-11-24 10:15:03.123");
+    expect(mirrorPaths("HXA")).toEqual({
+      catalog: "/hana/mirror/HXA/catalog",
+      log: "/hana/mirror/HXA/log",
+      data: "/hana/mirror/HXA/data",
+    });
+  });
+
+  it("omits USING SOURCE and CLEAR LOG for a same-system recovery", () => {
+    const statement = buildRecoverStatement({
+      targetDatabaseName: "HXE",
+      sourceDatabaseName: "HXE",
+      sourceSid: "HXA",
+      crossSystem: false,
+      checkAccess: false,
+      useDelta: false,
+      until: { kind: "LOG_POSITION", position: 7n },
+    });
+    expect(statement).toBe(
+      `RECOVER DATABASE FOR HXE UNTIL LOG POSITION 7 ${PATHS} USING LOG PATH ('/hana/mirror/HXA/log') ` +
+        "USING DATA PATH ('/hana/mirror/HXA/data')",
+    );
+  });
+});
+
+describe("checkTargetDatabaseName", () => {
+  const rejects = (source: string, target: string) => {
+    try {
+      checkTargetDatabaseName(source, target);
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidInput);
+      expect((error as InvalidInput).issues[0]!.path).toEqual(["input", "targetDatabaseName"]);
+      return (error as Error).message;
+    }
+    throw new Error(`expected ${source} -> ${target} to be refused`);
+  };
+
+  it("accepts valid names", () => {
+    expect(() => checkTargetDatabaseName("SYSTEMDB", "SYSTEMDB")).not.toThrow();
+    expect(() => checkTargetDatabaseName("HXE", "HXE_COPY2")).not.toThrow();
+    expect(() => checkTargetDatabaseName("HXE", "A".repeat(127))).not.toThrow();
+  });
+
+  it("keeps SYSTEMDB and tenants apart", () => {
+    expect(rejects("SYSTEMDB", "HXE")).toContain("SYSTEMDB can only be restored as SYSTEMDB");
+    expect(rejects("HXE", "SYSTEMDB")).toContain("can not be restored into SYSTEMDB");
+  });
+
+  it("checks tenant names", () => {
+    rejects("HXE", "1ABC");
+    rejects("HXE", "AB-C");
+    rejects("HXE", "");
+    rejects("HXE", "A".repeat(128));
+    expect(rejects("HXE", "_SYS_X")).toContain("_SYS_");
+  });
+});
