@@ -90,12 +90,11 @@ export const Replication = builder.objectRef<ReplicationView>("Replication").imp
   }),
 });
 
-builder.prismaObjectField("Vault", "replication", (t) =>
+builder.objectField(Vault, "replication", (t) =>
   t.field({
     type: Replication,
     nullable: true,
     description: "set on a MIRROR",
-    select: { kind: true },
     resolve: (vault, _a, ctx) => (vault.kind === "MIRROR" ? loadReplication(ctx, vault.id) : null),
   }),
 );

@@ -44,3 +44,11 @@ export async function closeJobListeners() {
   await Promise.all([...listeners.values()].map((events) => events.close()));
   listeners.clear();
 }
+
+// Mirror vaults (R8, R9): the jobs run on the MIRROR region's sync queue.
+export const waitForSync = {
+  historicalSync: (s: Services, mirrorRegionId: string, mirrorVaultId: string, timeoutMs?: number) =>
+    waitForJob(s, mirrorRegionId, "sync", jobIds.historicalSync(mirrorVaultId), timeoutMs),
+  copy: (s: Services, mirrorRegionId: string, backupId: string, mirrorVaultId: string, timeoutMs?: number) =>
+    waitForJob(s, mirrorRegionId, "sync", jobIds.copy(backupId, mirrorVaultId), timeoutMs),
+};
