@@ -5,9 +5,10 @@
 // it replaces the target database, so starting over is safe).
 import { randomUUID } from "node:crypto";
 import { DelayedError, type Job } from "bullmq";
-import type { StoredPlan } from "../src/domain/restores.ts";
+import { enqueueRestore, type StoredPlan } from "../src/domain/restores.ts";
 import { HanaRecoverAbortedError } from "../src/hana/connector.ts";
 import type { Services } from "../src/services.ts";
+import { registerReconciler } from "./reconciler.ts";
 
 const workerId = `${process.pid}-${randomUUID().slice(0, 8)}`;
 class Canceled extends Error {}
@@ -161,3 +162,12 @@ export async function failRestore(services: Services, job: Job<{ restoreId: stri
   });
   await services.events.publish("restore:updated", job.data.restoreId, { id: job.data.restoreId });
 }
+
+/** Restores the database says are unfinished get their job back (a no-op while the job still exists). */
+registerReconciler(async (services, regionIds) => {
+  const unfinished = await services.db.restore.findMany({
+    where: { status: { in: ["QUEUED", "RUNNING", "CANCELING"] }, mirrorVault: { regionId: { in: regionIds } } },
+    select: { id: true, mirrorVault: { select: { regionId: true } } },
+  });
+  for (const restore of unfinished) await enqueueRestore(services, restore.mirrorVault.regionId, restore.id);
+});

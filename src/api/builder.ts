@@ -76,4 +76,3 @@ builder.scalarType("BigInt", {
 
 builder.queryType({});
 builder.mutationType({});
-builder.subscriptionType({});

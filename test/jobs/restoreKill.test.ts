@@ -1,0 +1,126 @@
+// A worker killed with SIGKILL mid-restore: another worker of the region takes the restore over (its lease and
+// BullMQ lock expire) and completes it with a correct digest. Also: a Redis flush is repaired by the reconciler.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRegionWorkers } from "../../jobs/regionWorkers.ts";
+import { reconcileOnce } from "../../jobs/reconciler.ts";
+import { jobIds } from "../../src/queue/queues.ts";
+import { startTestGateway, type TestGateway } from "../support/gateway.ts";
+import { closeJobListeners, waitForJob } from "../support/jobs.ts";
+import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
+
+const A = "cn-beijing";
+const B = "ap-southeast-1";
+let gw: TestGateway;
+let key: string;
+let mirrorVault: string;
+let sourceInstance: string;
+let targetInstance: string;
+let expected: { logPosition: string; contentDigest: string };
+
+beforeAll(async () => {
+  gw = await startTestGateway("restore_kill", { historicalSyncDelayMs: 200, leaseMs: 2000 }, { workerRegions: [A] });
+  key = (await gw.createAccount()).apiKey;
+  const setupB = startRegionWorkers(gw.services, B);
+  const vault = await createSourceVault(gw, key, A, "big");
+  sourceInstance = await registerInstance(gw, key, A, vault, { sid: "BG1" });
+  await writeRows(gw, key, sourceInstance, "BG1", 10_000);
+  expected = await writeRows(gw, key, sourceInstance, "BG1", 10_000);
+  await takeBackup(gw, key, A, sourceInstance, "BG1", "COMPLETE");
+  const created = await gw.gql(key, `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "big-mirror"}) {
+    ... on VaultPayload { vault { id } } ... on Error { code message } } }`, { s: vault });
+  mirrorVault = created.createMirrorVault.vault.id;
+  await waitForJob(gw.services, B, "sync", jobIds.historicalSync(uuidOf(mirrorVault)), 120_000);
+  const targetVault = await createSourceVault(gw, key, B, "dr");
+  targetInstance = await registerInstance(gw, key, B, targetVault, { sid: "DR2" });
+  await setupB.close();
+}, 240_000);
+afterAll(async () => {
+  await closeJobListeners();
+  await gw?.close();
+});
+
+function startWorkerProcess(): ChildProcess {
+  const config = gw.services.config;
+  return spawn(process.execPath, ["--import", "tsx", "jobs/main.ts", "--region", B], {
+    env: {
+      ...process.env,
+      DATABASE_URL: config.databaseUrl,
+      REDIS_URL: config.redisUrl,
+      QUEUE_PREFIX: config.queuePrefix,
+      STORAGE_DIR: config.storageDir,
+      LEASE_MS: String(config.leaseMs),
+    },
+    stdio: "ignore",
+  });
+}
+
+/** Resolves when the restore row reaches one of the phases (woken by the restore's own events). */
+async function phaseReached(restoreId: string, phases: string[], timeoutMs = 60_000) {
+  const events = gw.services.events.subscribe("restore:updated", restoreId);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const row = await gw.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } });
+      if (phases.includes(row.phase ?? "")) return row;
+      if (Date.now() > deadline) throw new Error(`restore stayed in ${row.phase}`);
+      await Promise.race([events.next(), new Promise((r) => setTimeout(r, 500))]);
+    }
+  } finally {
+    await events.return?.();
+  }
+}
+
+const RESTORE = `mutation($input: RestoreFromMirrorInput!) { restoreFromMirror(input: $input) {
+  ... on RestorePayload { restore { id } } ... on Error { code message } } }`;
+
+describe("restores survive crashes and lost Redis data", () => {
+  it("a worker killed with SIGKILL mid-restore is replaced and the restore completes with a correct digest", async () => {
+    const child = startWorkerProcess();
+    const data = await gw.gql(key, RESTORE, {
+      input: { mirrorVaultId: mirrorVault, sourceInstanceId: sourceInstance, sourceDatabaseName: "BG1",
+        targetInstanceId: targetInstance, mode: "RECOVERY_TO_MOST_RECENT", overwrite: true },
+    });
+    const restoreId = uuidOf(data.restoreFromMirror.restore.id);
+    const midway = await phaseReached(restoreId, ["LOADING_DATA", "APPLYING_DELTA", "REPLAYING_LOG"]);
+    expect(midway.status).toBe("RUNNING");
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    const replacement = startRegionWorkers(gw.services, B);
+    try {
+      await waitForJob(gw.services, B, "restore", jobIds.restore(restoreId), 120_000);
+      const done = await gw.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } });
+      expect(done.status).toBe("COMPLETE");
+      expect(done.attempts).toBeGreaterThanOrEqual(2);
+      expect(done.validationStatus).toBe("SUCCESSFUL");
+      expect(done.reachedLogPosition?.toString()).toBe(expected.logPosition);
+      expect(await gw.services.hana.computeDigest(uuidOf(targetInstance), "BG1")).toBe(expected.contentDigest);
+    } finally {
+      await replacement.close();
+    }
+  }, 180_000);
+
+  it("a restore whose job Redis lost is queued again by the reconciler and completes", async () => {
+    const data = await gw.gql(key, RESTORE, {
+      input: { mirrorVaultId: mirrorVault, sourceInstanceId: sourceInstance, sourceDatabaseName: "BG1",
+        targetInstanceId: targetInstance, targetDatabaseName: "BG1", mode: "RECOVERY_TO_MOST_RECENT", overwrite: true },
+    });
+    const restoreId = uuidOf(data.restoreFromMirror.restore.id);
+    // Lose this file's Redis data (only its prefix: other test files share the server).
+    const keys = await gw.services.redis.keys(`${gw.services.config.queuePrefix}:${B}.restore:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    await gw.services.redis.del(...keys);
+    expect(await gw.services.queues.get(B, "restore").getJob(jobIds.restore(restoreId))).toBeUndefined();
+    await reconcileOnce(gw.services, [B]);
+    const workers = startRegionWorkers(gw.services, B);
+    try {
+      await waitForJob(gw.services, B, "restore", jobIds.restore(restoreId), 120_000);
+      const done = await gw.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } });
+      expect(done.status).toBe("COMPLETE");
+      expect(done.validationStatus).toBe("SUCCESSFUL");
+    } finally {
+      await workers.close();
+    }
+  }, 180_000);
+});
