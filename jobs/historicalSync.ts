@@ -28,7 +28,11 @@ export async function runHistoricalSync(services: Services, job: Job<{ mirrorVau
   }
   const publish = () => events.publish("vault:replication", mirrorVaultId, { id: mirrorVaultId });
   // Historical = completed in the source before the mirror was created; later ones are the real-time path's.
-  const historical = { vaultId: mirror.sourceVaultId, status: "COMPLETE" as const, completedAt: { lt: mirror.createdAt } };
+  const historical = {
+    vaultId: mirror.sourceVaultId,
+    status: "COMPLETE" as const,
+    completedAt: { lt: mirror.createdAt },
+  };
   const [total, done] = await Promise.all([
     db.backup.count({ where: historical }),
     db.backupCopy.count({ where: { mirrorVaultId, backup: historical } }),

@@ -23,7 +23,11 @@ export async function runRestore(services: Services, job: Job<{ restoreId: strin
       status: { in: ["QUEUED", "RUNNING", "CANCELING"] },
       OR: [{ leaseExpiresAt: null }, { leaseExpiresAt: { lt: now } }, { leaseOwner: workerId }],
     },
-    data: { leaseOwner: workerId, leaseExpiresAt: new Date(now.getTime() + config.leaseMs), attempts: { increment: 1 } },
+    data: {
+      leaseOwner: workerId,
+      leaseExpiresAt: new Date(now.getTime() + config.leaseMs),
+      attempts: { increment: 1 },
+    },
   });
   const restore = await db.restore.findUnique({ where: { id: restoreId }, include: { mirrorVault: true } });
   if (!restore || !["QUEUED", "RUNNING", "CANCELING"].includes(restore.status)) return;
@@ -35,16 +39,19 @@ export async function runRestore(services: Services, job: Job<{ restoreId: strin
   const publish = () => services.events.publish("restore:updated", restoreId, { id: restoreId });
   const abort = new AbortController();
   // Heartbeat: renews the lease and notices a cancel request.
-  const heartbeat = setInterval(async () => {
-    const row = await db.restore
-      .update({
-        where: { id: restoreId },
-        data: { leaseExpiresAt: new Date(Date.now() + config.leaseMs) },
-        select: { status: true },
-      })
-      .catch(() => null);
-    if (row?.status === "CANCELING") abort.abort(new Canceled("canceled"));
-  }, Math.max(250, Math.floor(config.leaseMs / 3)));
+  const heartbeat = setInterval(
+    async () => {
+      const row = await db.restore
+        .update({
+          where: { id: restoreId },
+          data: { leaseExpiresAt: new Date(Date.now() + config.leaseMs) },
+          select: { status: true },
+        })
+        .catch(() => null);
+      if (row?.status === "CANCELING") abort.abort(new Canceled("canceled"));
+    },
+    Math.max(250, Math.floor(config.leaseMs / 3)),
+  );
 
   const update = async (data: { phase?: string; progress?: number }) => {
     const row = await db.restore.update({ where: { id: restoreId }, data, select: { status: true } });
@@ -146,7 +153,9 @@ export async function runRestore(services: Services, job: Job<{ restoreId: strin
       return;
     }
     // Give the lease back so a retry (this or another worker) can start at once.
-    await db.restore.update({ where: { id: restoreId }, data: { leaseOwner: null, leaseExpiresAt: null } }).catch(() => null);
+    await db.restore
+      .update({ where: { id: restoreId }, data: { leaseOwner: null, leaseExpiresAt: null } })
+      .catch(() => null);
     throw error;
   } finally {
     clearInterval(heartbeat);

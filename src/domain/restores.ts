@@ -15,7 +15,11 @@ export type RestoreInput = {
   sourceDatabaseName: string;
   targetInstanceId: string;
   targetDatabaseName?: string | null;
-  mode: "RECOVERY_TO_MOST_RECENT" | "RECOVERY_TO_POINT_IN_TIME" | "RECOVERY_TO_SPECIFIC_BACKUP" | "RECOVERY_TO_LOG_POSITION";
+  mode:
+    | "RECOVERY_TO_MOST_RECENT"
+    | "RECOVERY_TO_POINT_IN_TIME"
+    | "RECOVERY_TO_SPECIFIC_BACKUP"
+    | "RECOVERY_TO_LOG_POSITION";
   pointInTime?: Date | null;
   backupId?: string | null;
   logPosition?: bigint | null;
@@ -51,11 +55,22 @@ async function resolveRestore(services: Services, accountId: string, input: Rest
   if (mirror.kind !== "MIRROR" || !mirror.sourceVaultId) {
     throw InvalidInput.field(["input", "mirrorVaultId"], "restores read from a mirror vault; this is a source vault");
   }
-  const source = await findInstance(services, accountId, decodeId("HanaInstance", input.sourceInstanceId, ["input", "sourceInstanceId"]));
+  const source = await findInstance(
+    services,
+    accountId,
+    decodeId("HanaInstance", input.sourceInstanceId, ["input", "sourceInstanceId"]),
+  );
   if (source.vaultId !== mirror.sourceVaultId) {
-    throw InvalidInput.field(["input", "sourceInstanceId"], "this instance does not back up into the mirror's source vault");
+    throw InvalidInput.field(
+      ["input", "sourceInstanceId"],
+      "this instance does not back up into the mirror's source vault",
+    );
   }
-  const target = await findInstance(services, accountId, decodeId("HanaInstance", input.targetInstanceId, ["input", "targetInstanceId"]));
+  const target = await findInstance(
+    services,
+    accountId,
+    decodeId("HanaInstance", input.targetInstanceId, ["input", "targetInstanceId"]),
+  );
   if (target.regionId !== mirror.regionId) {
     throw InvalidInput.field(
       ["input", "targetInstanceId"],
@@ -97,7 +112,10 @@ async function resolveRestore(services: Services, accountId: string, input: Rest
       now: new Date(),
     },
     async (ids) => {
-      const rows = await db.catalogEntry.findMany({ where: { backupId: { in: ids } }, orderBy: { logPosition: "asc" } });
+      const rows = await db.catalogEntry.findMany({
+        where: { backupId: { in: ids } },
+        orderBy: { logPosition: "asc" },
+      });
       const byBackup = new Map<string, CatalogRow[]>();
       for (const row of rows) byBackup.set(row.backupId, [...(byBackup.get(row.backupId) ?? []), row]);
       return byBackup;
@@ -130,7 +148,11 @@ export async function restoreFromMirror(services: Services, accountId: string, i
       return existing;
     }
   }
-  const { mirror, source, target, targetDatabaseName, plan, backupId } = await resolveRestore(services, accountId, input);
+  const { mirror, source, target, targetDatabaseName, plan, backupId } = await resolveRestore(
+    services,
+    accountId,
+    input,
+  );
   const existingDb = await services.hana.getDatabase(target.id, targetDatabaseName);
   if (existingDb && !input.overwrite) {
     throw new Conflict(
@@ -170,7 +192,9 @@ export async function restoreFromMirror(services: Services, accountId: string, i
         });
         if (raced?.inputHash === hash) return raced;
       }
-      throw new Conflict(`a restore into ${targetDatabaseName} on ${target.sid} is already active; wait for it or cancel it`);
+      throw new Conflict(
+        `a restore into ${targetDatabaseName} on ${target.sid} is already active; wait for it or cancel it`,
+      );
     });
   await enqueueRestore(services, mirror.regionId, restore.id);
   return restore;

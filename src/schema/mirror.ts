@@ -68,6 +68,12 @@ function loadReplication(ctx: Context, mirrorVaultId: string) {
   return loader.load(mirrorVaultId);
 }
 
+/** A subscription keeps one context for its whole life: drop what its batch loaders cached before each event. */
+function forgetLoaded(ctx: Context) {
+  loaders.delete(ctx);
+  ctx.loaders.vaultStats.clearAll();
+}
+
 export const Replication = builder.objectRef<ReplicationView>("Replication").implement({
   fields: (t) => ({
     sourceRegion: t.field({ type: Region, resolve: (r, _a, ctx) => ctx.services.regions.get(r.sourceRegionId) }),
@@ -167,6 +173,7 @@ async function* watchVault(ctx: Context, globalId: string): AsyncGenerator<Vault
       next = iterator.next();
       const vault = await read();
       if (!vault) return;
+      forgetLoaded(ctx);
       yield vault;
     }
   } finally {

@@ -1,5 +1,5 @@
-import { accountOf } from "../api/context.ts";
 import { builder } from "../api/builder.ts";
+import { accountOf } from "../api/context.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import { decodeId } from "../domain/ids.ts";
@@ -26,7 +26,17 @@ const RestoreMode = builder.enumType("RestoreMode", {
   ] as const,
 });
 const RestoreStatus = builder.enumType("RestoreStatus", {
-  values: ["CREATED", "QUEUED", "RUNNING", "COMPLETE", "PARTIAL_COMPLETE", "FAILED", "CANCELING", "CANCELED", "EXPIRED"] as const,
+  values: [
+    "CREATED",
+    "QUEUED",
+    "RUNNING",
+    "COMPLETE",
+    "PARTIAL_COMPLETE",
+    "FAILED",
+    "CANCELING",
+    "CANCELED",
+    "EXPIRED",
+  ] as const,
 });
 const ValidationStatus = builder.enumType("ValidationStatus", { values: ["PENDING", "SUCCESSFUL", "FAILED"] as const });
 
@@ -109,7 +119,10 @@ const RestoreFilter = builder.inputType("RestoreFilter", {
   fields: (t) => ({ status: t.field({ type: RestoreStatus }), targetInstanceId: t.id() }),
 });
 
-function restoreWhere(accountId: string, filter?: { status?: RestoreRow["status"] | null; targetInstanceId?: string | null } | null) {
+function restoreWhere(
+  accountId: string,
+  filter?: { status?: RestoreRow["status"] | null; targetInstanceId?: string | null } | null,
+) {
   const where: Prisma.RestoreWhereInput = { accountId };
   if (filter?.status) where.status = filter.status;
   if (filter?.targetInstanceId) {
@@ -129,7 +142,8 @@ builder.queryField("restores", (t) =>
       cursor: "createdAt_id",
       authScopes: { account: true },
       args: { filter: t.arg({ type: RestoreFilter }) },
-      totalCount: (_c, { filter }, ctx) => ctx.services.db.restore.count({ where: restoreWhere(accountOf(ctx), filter) }),
+      totalCount: (_c, { filter }, ctx) =>
+        ctx.services.db.restore.count({ where: restoreWhere(accountOf(ctx), filter) }),
       resolve: (query, _r, { filter }, ctx) =>
         ctx.services.db.restore.findMany({
           ...query,
@@ -199,7 +213,11 @@ builder.mutationField("cancelRestore", (t) =>
     errors: resultUnion("CancelRestoreResult", [NotFound, FailedPrecondition, Forbidden]),
     args: { input: t.arg({ type: CancelRestoreInput, required: true }) },
     resolve: async (_r, { input }, ctx) => ({
-      restore: await cancelRestore(ctx.services, accountOf(ctx), decodeId("Restore", input.restoreId, ["input", "restoreId"])),
+      restore: await cancelRestore(
+        ctx.services,
+        accountOf(ctx),
+        decodeId("Restore", input.restoreId, ["input", "restoreId"]),
+      ),
     }),
   }),
 );
@@ -215,10 +233,11 @@ builder.subscriptionField("restoreUpdated", (t) =>
     subscribe: async function* (_r, { restoreId }, ctx) {
       const id = decodeId("Restore", restoreId, ["restoreId"]);
       await findRestore(ctx.services, accountOf(ctx), id);
-      yield* watchRow(ctx.services.events.subscribe("restore:updated", id), () =>
-        ctx.services.db.restore.findUniqueOrThrow({ where: { id } }),
-      (row) => `${row.status}/${row.phase}/${row.progress}`,
-      (row) => TERMINAL.has(row.status),
+      yield* watchRow(
+        ctx.services.events.subscribe("restore:updated", id),
+        () => ctx.services.db.restore.findUniqueOrThrow({ where: { id } }),
+        (row) => `${row.status}/${row.phase}/${row.progress}`,
+        (row) => TERMINAL.has(row.status),
       );
     },
     resolve: (restore: RestoreRow) => restore,

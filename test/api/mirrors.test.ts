@@ -127,9 +127,9 @@ describe("createMirrorVault: rules R2, R3, R4, R5, R17", () => {
     expect(kinds.filter((k) => k === "VaultPayload")).toHaveLength(1);
     expect(results.filter((r) => r.code === "CONFLICT")).toHaveLength(49);
     expect(await gw.services.db.vault.count({ where: { sourceVaultId: uuidOf(sourceId) } })).toBe(1);
-    expect(await gw.services.db.replication.count({ where: { mirrorVault: { sourceVaultId: uuidOf(sourceId) } } })).toBe(
-      1,
-    );
+    expect(
+      await gw.services.db.replication.count({ where: { mirrorVault: { sourceVaultId: uuidOf(sourceId) } } }),
+    ).toBe(1);
   });
 
   it("R9: the historical sync is scheduled HISTORICAL_SYNC_DELAY_MS (default 90 minutes) after creation", async () => {

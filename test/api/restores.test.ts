@@ -2,9 +2,9 @@
 // into cluster B (registered in B) from the mirror alone.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobIds } from "../../src/queue/queues.ts";
+import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { closeJobListeners, waitForJob } from "../support/jobs.ts";
-import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
 
 const A = "cn-hangzhou";
 const B = "cn-shanghai";
@@ -44,9 +44,16 @@ async function runRestore(overrides: Record<string, unknown>) {
   const restore = data.restoreFromMirror.restore;
   if (!restore) throw new Error(JSON.stringify(data.restoreFromMirror));
   await waitForJob(gw.services, B, "restore", jobIds.restore(uuidOf(restore.id)), 60_000);
-  const done = await gw.gql(key, `query($id: ID!) { node(id: $id) { ... on Restore { ${RESTORE_FIELDS} } }
-    target: node(id: "${targetInstance}") { ... on HanaInstance { databases { name contentDigest logPosition running } } } }`, { id: restore.id });
-  return { restore: done.node, target: done.target.databases.find((d: any) => d.name === (overrides.targetDatabaseName ?? "PR1")) };
+  const done = await gw.gql(
+    key,
+    `query($id: ID!) { node(id: $id) { ... on Restore { ${RESTORE_FIELDS} } }
+    target: node(id: "${targetInstance}") { ... on HanaInstance { databases { name contentDigest logPosition running } } } }`,
+    { id: restore.id },
+  );
+  return {
+    restore: done.node,
+    target: done.target.databases.find((d: any) => d.name === (overrides.targetDatabaseName ?? "PR1")),
+  };
 }
 
 async function step(transactions: number) {
@@ -69,8 +76,12 @@ beforeAll(async () => {
   await step(8);
   backups.log2 = await takeBackup(gw, key, A, sourceInstance, "PR1", "LOG");
   // The mirror in B: its historical sync copies every backup above.
-  const created = await gw.gql(key, `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "prod-mirror"}) {
-    __typename ... on VaultPayload { vault { id } } ... on Error { code message } } }`, { s: sourceVault });
+  const created = await gw.gql(
+    key,
+    `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "prod-mirror"}) {
+    __typename ... on VaultPayload { vault { id } } ... on Error { code message } } }`,
+    { s: sourceVault },
+  );
   mirrorVault = created.createMirrorVault.vault.id;
   await waitForJob(gw.services, B, "sync", jobIds.historicalSync(uuidOf(mirrorVault)), 60_000);
   const targetVault = await createSourceVault(gw, key, B, "dr");
@@ -108,7 +119,11 @@ describe("restoreFromMirror across regions", () => {
   it("RECOVERY_TO_POINT_IN_TIME between two commits reaches the earlier one", async () => {
     const at = states[2]; // after the third write step
     const between = new Date(new Date(at.lastCommitTime).getTime() + 0.5).toISOString();
-    const { restore, target } = await runRestore({ mode: "RECOVERY_TO_POINT_IN_TIME", pointInTime: between, useDelta: false });
+    const { restore, target } = await runRestore({
+      mode: "RECOVERY_TO_POINT_IN_TIME",
+      pointInTime: between,
+      useDelta: false,
+    });
     expect(restore.status).toBe("COMPLETE");
     expect(restore.reachedLogPosition).toBe(at.logPosition);
     expect(restore.reachedTime).toBe(at.lastCommitTime);
@@ -143,8 +158,16 @@ describe("restoreFromMirror across regions", () => {
     const cases: [Record<string, unknown>, string, RegExp][] = [
       [{ mirrorVaultId: sourceVault }, "INVALID_INPUT", /mirror vault/],
       [{ targetInstanceId: sourceInstance }, "INVALID_INPUT", /mirror's region/],
-      [{ mode: "RECOVERY_TO_POINT_IN_TIME", pointInTime: new Date(Date.now() + 3_600_000).toISOString() }, "INVALID_INPUT", /future/],
-      [{ mode: "RECOVERY_TO_POINT_IN_TIME", pointInTime: "2020-01-01T00:00:00.000Z" }, "FAILED_PRECONDITION", /COMPLETE/],
+      [
+        { mode: "RECOVERY_TO_POINT_IN_TIME", pointInTime: new Date(Date.now() + 3_600_000).toISOString() },
+        "INVALID_INPUT",
+        /future/,
+      ],
+      [
+        { mode: "RECOVERY_TO_POINT_IN_TIME", pointInTime: "2020-01-01T00:00:00.000Z" },
+        "FAILED_PRECONDITION",
+        /COMPLETE/,
+      ],
       [{ mode: "RECOVERY_TO_SPECIFIC_BACKUP", backupId: backups.log1.id }, "INVALID_INPUT", /LOG/],
       [{ mode: "RECOVERY_TO_LOG_POSITION", logPosition: "999999" }, "FAILED_PRECONDITION", /./],
       [{ overwrite: false }, "CONFLICT", /overwrite: true/],
@@ -168,9 +191,44 @@ describe("restoreFromMirror across regions", () => {
     const id = first.restoreFromMirror.restore.id;
     expect(again.restoreFromMirror.restore.id).toBe(id);
     await waitForJob(gw.services, B, "restore", jobIds.restore(uuidOf(id)), 60_000);
-    const cancel = await gw.gql(key, `mutation($id: ID!) { cancelRestore(input: {restoreId: $id}) { __typename ... on Error { code message } } }`, { id });
+    const cancel = await gw.gql(
+      key,
+      `mutation($id: ID!) { cancelRestore(input: {restoreId: $id}) { __typename ... on Error { code message } } }`,
+      { id },
+    );
     expect(cancel.cancelRestore.code).toBe("FAILED_PRECONDITION");
-    const list = await gw.gql(key, `{ restores(first: 50, filter: {status: COMPLETE}) { totalCount edges { node { id status } } } }`);
+    const list = await gw.gql(
+      key,
+      `{ restores(first: 50, filter: {status: COMPLETE}) { totalCount edges { node { id status } } } }`,
+    );
     expect(list.restores.edges.map((e: any) => e.node.id)).toContain(id);
+  });
+
+  it("restoreUpdated streams every change over Server-Sent Events until the terminal status", async () => {
+    const data = await gw.gql(key, RESTORE, { input: input({ mode: "RECOVERY_TO_MOST_RECENT" }) });
+    const id = data.restoreFromMirror.restore.id;
+    const response = await gw.yoga.fetch("http://gateway.test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${key}` },
+      body: JSON.stringify({
+        query: `subscription($id: ID!) { restoreUpdated(restoreId: $id) { status phase progress } }`,
+        variables: { id },
+      }),
+    });
+    expect(response.headers.get("content-type")).toMatch(/text\/event-stream/);
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      if (text.includes("event: complete")) break;
+    }
+    const updates = text
+      .split("\n")
+      .filter((line) => line.startsWith("data: ") && line.includes("restoreUpdated"))
+      .map((line) => JSON.parse(line.slice(6)).data.restoreUpdated);
+    expect(updates.length).toBeGreaterThanOrEqual(2);
+    expect(updates.at(-1)).toMatchObject({ status: "COMPLETE", phase: "DONE", progress: 100 });
+    const progress = updates.map((u: any) => u.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
   });
 });

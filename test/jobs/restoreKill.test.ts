@@ -3,12 +3,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRegionWorkers } from "../../jobs/regionWorkers.ts";
 import { reconcileOnce } from "../../jobs/reconciler.ts";
+import { startRegionWorkers } from "../../jobs/regionWorkers.ts";
 import { jobIds } from "../../src/queue/queues.ts";
+import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { closeJobListeners, waitForJob } from "../support/jobs.ts";
-import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
 
 const A = "cn-beijing";
 const B = "ap-southeast-1";
@@ -28,8 +28,12 @@ beforeAll(async () => {
   await writeRows(gw, key, sourceInstance, "BG1", 10_000);
   expected = await writeRows(gw, key, sourceInstance, "BG1", 10_000);
   await takeBackup(gw, key, A, sourceInstance, "BG1", "COMPLETE");
-  const created = await gw.gql(key, `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "big-mirror"}) {
-    ... on VaultPayload { vault { id } } ... on Error { code message } } }`, { s: vault });
+  const created = await gw.gql(
+    key,
+    `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "big-mirror"}) {
+    ... on VaultPayload { vault { id } } ... on Error { code message } } }`,
+    { s: vault },
+  );
   mirrorVault = created.createMirrorVault.vault.id;
   await waitForJob(gw.services, B, "sync", jobIds.historicalSync(uuidOf(mirrorVault)), 120_000);
   const targetVault = await createSourceVault(gw, key, B, "dr");
@@ -79,8 +83,14 @@ describe("restores survive crashes and lost Redis data", () => {
   it("a worker killed with SIGKILL mid-restore is replaced and the restore completes with a correct digest", async () => {
     const child = startWorkerProcess();
     const data = await gw.gql(key, RESTORE, {
-      input: { mirrorVaultId: mirrorVault, sourceInstanceId: sourceInstance, sourceDatabaseName: "BG1",
-        targetInstanceId: targetInstance, mode: "RECOVERY_TO_MOST_RECENT", overwrite: true },
+      input: {
+        mirrorVaultId: mirrorVault,
+        sourceInstanceId: sourceInstance,
+        sourceDatabaseName: "BG1",
+        targetInstanceId: targetInstance,
+        mode: "RECOVERY_TO_MOST_RECENT",
+        overwrite: true,
+      },
     });
     const restoreId = uuidOf(data.restoreFromMirror.restore.id);
     const midway = await phaseReached(restoreId, ["LOADING_DATA", "APPLYING_DELTA", "REPLAYING_LOG"]);
@@ -103,8 +113,15 @@ describe("restores survive crashes and lost Redis data", () => {
 
   it("a restore whose job Redis lost is queued again by the reconciler and completes", async () => {
     const data = await gw.gql(key, RESTORE, {
-      input: { mirrorVaultId: mirrorVault, sourceInstanceId: sourceInstance, sourceDatabaseName: "BG1",
-        targetInstanceId: targetInstance, targetDatabaseName: "BG1", mode: "RECOVERY_TO_MOST_RECENT", overwrite: true },
+      input: {
+        mirrorVaultId: mirrorVault,
+        sourceInstanceId: sourceInstance,
+        sourceDatabaseName: "BG1",
+        targetInstanceId: targetInstance,
+        targetDatabaseName: "BG1",
+        mode: "RECOVERY_TO_MOST_RECENT",
+        overwrite: true,
+      },
     });
     const restoreId = uuidOf(data.restoreFromMirror.restore.id);
     // Lose this file's Redis data (only its prefix: other test files share the server).
@@ -123,4 +140,42 @@ describe("restores survive crashes and lost Redis data", () => {
       await workers.close();
     }
   }, 180_000);
+
+  it("cancelRestore mid-run stops at a safe point: CANCELED, the target database left stopped and saying so", async () => {
+    const workers = startRegionWorkers(gw.services, B);
+    try {
+      const data = await gw.gql(key, RESTORE, {
+        input: {
+          mirrorVaultId: mirrorVault,
+          sourceInstanceId: sourceInstance,
+          sourceDatabaseName: "BG1",
+          targetInstanceId: targetInstance,
+          targetDatabaseName: "BG1",
+          mode: "RECOVERY_TO_MOST_RECENT",
+          overwrite: true,
+        },
+      });
+      const id = data.restoreFromMirror.restore.id;
+      await phaseReached(uuidOf(id), ["LOADING_DATA", "APPLYING_DELTA", "REPLAYING_LOG"]);
+      const cancel = await gw.gql(
+        key,
+        `mutation($id: ID!) { cancelRestore(input: {restoreId: $id}) { __typename
+        ... on RestorePayload { restore { status } } ... on Error { code message } } }`,
+        { id },
+      );
+      expect(cancel.cancelRestore.restore.status).toBe("CANCELING");
+      await waitForJob(gw.services, B, "restore", jobIds.restore(uuidOf(id)), 60_000);
+      const after = await gw.gql(
+        key,
+        `query($id: ID!) { node(id: $id) { ... on Restore { status message
+        targetInstance { databases { name running } } } } }`,
+        { id },
+      );
+      expect(after.node.status).toBe("CANCELED");
+      expect(after.node.message).toMatch(/left stopped/);
+      expect(after.node.targetInstance.databases.find((d: any) => d.name === "BG1").running).toBe(false);
+    } finally {
+      await workers.close();
+    }
+  }, 120_000);
 });
