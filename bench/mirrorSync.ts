@@ -41,9 +41,12 @@ async function throughput(dir: string) {
   const from = storage.region(SOURCE_REGION);
   const to = storage.region(MIRROR_REGION);
   const backupId = "00000000-0000-4000-8000-000000000001";
-  await from.writeBackup(backupId, (async function* () {
-    for (let offset = 0; offset < bytes.length; offset += 1 << 20) yield bytes.subarray(offset, offset + (1 << 20));
-  })());
+  await from.writeBackup(
+    backupId,
+    (async function* () {
+      for (let offset = 0; offset < bytes.length; offset += 1 << 20) yield bytes.subarray(offset, offset + (1 << 20));
+    })(),
+  );
   const plain = path.join(dir, "plain.bin");
   await writeFile(plain, bytes);
 
@@ -96,7 +99,11 @@ async function lateness() {
       Array.from({ length: 8 }, async () => {
         while (next < ids.length) {
           const id = ids[next++];
-          await createMirrorVault(services, account.id, { sourceVaultId: id, regionId: MIRROR_REGION, name: `m-${id}` });
+          await createMirrorVault(services, account.id, {
+            sourceVaultId: id,
+            regionId: MIRROR_REGION,
+            name: `m-${id}`,
+          });
         }
       }),
     );

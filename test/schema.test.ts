@@ -19,7 +19,7 @@ describe("the committed schema.graphql", () => {
 
   it("covers the public contract (../shared/contract/schema.graphql)", () => {
     const result = run("node", ["../shared/tools/contract-check.mjs", "schema.graphql"]);
-    expect(result.output.trim().split("\n").filter(Boolean)).toEqual([]);
+    expect(result.output.trim()).toBe("the served schema covers the contract");
     expect(result.code).toBe(0);
   });
 });

@@ -121,7 +121,7 @@ export async function enqueueCopiesOf(services: Services, backupId: string): Pro
     },
   });
   const mirror = backup?.vault.mirror;
-  if (!backup || backup.status !== "COMPLETE" || !mirror || mirror.status !== "CREATED") return;
+  if (backup?.status !== "COMPLETE" || !mirror || mirror.status !== "CREATED") return;
   if (backup.completedAt && backup.completedAt < mirror.createdAt) return;
   await enqueueCopy(services, mirror.regionId, backupId, mirror.id);
 }
@@ -143,7 +143,7 @@ export async function copyToMirror(
   });
   if (!mirror || mirror.status === "DELETING" || !mirror.sourceVault) return false;
   const backup = await db.backup.findUnique({ where: { id: backupId }, select: { vaultId: true, status: true } });
-  if (!backup || backup.status !== "COMPLETE" || backup.vaultId !== mirror.sourceVaultId) return false;
+  if (backup?.status !== "COMPLETE" || backup.vaultId !== mirror.sourceVaultId) return false;
   const target = storage.region(mirror.regionId);
   const result = await copyBackup(storage.region(mirror.sourceVault.regionId), target, backupId, options);
   const now = new Date();
@@ -178,7 +178,11 @@ export async function markHistoricalSyncFailed(services: Services, mirrorVaultId
 }
 
 /** Progress 0..100 of a historical sync; 100 once COMPLETED (also when there was nothing to copy). */
-export function historicalProgress(r: { historicalSyncStatus: string; historicalBackupTotal: number; historicalBackupDone: number }) {
+export function historicalProgress(r: {
+  historicalSyncStatus: string;
+  historicalBackupTotal: number;
+  historicalBackupDone: number;
+}) {
   if (r.historicalSyncStatus === "COMPLETED") return 100;
   if (r.historicalBackupTotal <= 0) return 0;
   return Math.min(100, (100 * r.historicalBackupDone) / r.historicalBackupTotal);

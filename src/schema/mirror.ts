@@ -3,7 +3,7 @@ import DataLoader from "dataloader";
 import { createGraphQLError } from "graphql-yoga";
 import { builder } from "../api/builder.ts";
 import { accountOf, type Context } from "../api/context.ts";
-import { Conflict, DomainError, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
+import { Conflict, type DomainError, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import { decodeId } from "../domain/ids.ts";
 import { createMirrorVault, historicalProgress } from "../domain/replication.ts";
 import { vaultDescription, vaultName } from "../domain/vaults.ts";
@@ -118,13 +118,7 @@ builder.mutationField("createMirrorVault", (t) =>
   t.field({
     type: VaultPayload,
     authScopes: { account: true },
-    errors: resultUnion("CreateMirrorVaultResult", [
-      InvalidInput,
-      NotFound,
-      Conflict,
-      FailedPrecondition,
-      Forbidden,
-    ]),
+    errors: resultUnion("CreateMirrorVaultResult", [InvalidInput, NotFound, Conflict, FailedPrecondition, Forbidden]),
     args: { input: t.arg({ type: CreateMirrorVaultInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const sourceVaultId = decodeId("Vault", input.sourceVaultId, ["input", "sourceVaultId"]);

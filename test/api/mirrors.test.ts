@@ -46,7 +46,7 @@ async function syncJobTotal() {
   for (const region of [SOURCE_REGION, MIRROR_REGION, IDLE_REGION]) {
     const counts = await gw.services.queues
       .get(region, "sync")
-      .getJobCounts("waiting", "delayed", "active", "completed", "failed", "paused", "prioritized");
+      .getJobCounts("waiting", "delayed", "active", "completed", "failed", "prioritized");
     total += Object.values(counts).reduce((a, b) => a + b, 0);
   }
   return total;

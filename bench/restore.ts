@@ -1,0 +1,252 @@
+// Restore throughput and backup/restore memory flatness, end to end through the API with in-process workers:
+// a ~100 MB COMPLETE backup (plus a LOG backup) in region A, mirrored to region B, restored onto an instance in B.
+// Restore MB/s (plan totalBytes / time from restoreFromMirror to its job finishing) is compared with a baseline that
+// reads (verify: true) and sha256-hashes the same backups from the mirror region's store. While the COMPLETE backup
+// and the restore run, process rss/heapUsed are sampled every 50 ms; the peak heap rise must stay well below the
+// backup's size (the worker streams instead of buffering).
+import { createHash } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { jobIds } from "../src/queue/queues.ts";
+import { createSourceVault, registerInstance, takeBackup, uuidOf } from "../test/support/fixtures.ts";
+import { startTestGateway, type TestGateway } from "../test/support/gateway.ts";
+import { closeJobListeners, waitForJob } from "../test/support/jobs.ts";
+import { type Benchmark, BenchmarkFailure } from "./lib/benchmark.ts";
+import { ratio, table } from "./lib/format.ts";
+
+const A = "cn-beijing";
+const B = "ap-southeast-1";
+const SID = "RB1";
+const envNumber = (name: string, fallback: number) => {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+};
+/** Rows are written in CALLS × TRANSACTIONS × ROWS × VALUE_BYTES (≈100 MB by default). */
+const CALLS = envNumber("BENCH_RESTORE_CALLS", 2);
+const TRANSACTIONS = envNumber("BENCH_RESTORE_TRANSACTIONS", 5_000);
+const ROWS = 10;
+const VALUE_BYTES = 1_000;
+/** The peak heap rise allowed while a backup or restore runs, as a fraction of the COMPLETE backup's size. */
+const MAX_HEAP_RISE = 0.5;
+const SAMPLE_MS = 50;
+
+const MB = 1024 * 1024;
+const mb = (bytes: number) => (bytes / MB).toFixed(1);
+
+type MemoryPeak = { rssRise: number; heapRise: number; retainedHeapRise: number; samples: number };
+
+// A full GC without --expose-gc, so start and "retained after the work" figures aren't inflated by garbage.
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;
+
+/** Samples rss and heapUsed every SAMPLE_MS while `work` runs; returns the peak rises above the starting values. */
+async function sampleMemory<T>(work: () => Promise<T>): Promise<{ result: T; peak: MemoryPeak }> {
+  gc();
+  const start = process.memoryUsage();
+  const peak: MemoryPeak = { rssRise: 0, heapRise: 0, retainedHeapRise: 0, samples: 0 };
+  const sample = () => {
+    const now = process.memoryUsage();
+    peak.rssRise = Math.max(peak.rssRise, now.rss - start.rss);
+    peak.heapRise = Math.max(peak.heapRise, now.heapUsed - start.heapUsed);
+    peak.samples += 1;
+  };
+  const timer = setInterval(sample, SAMPLE_MS);
+  try {
+    const result = await work();
+    sample();
+    gc();
+    peak.retainedHeapRise = process.memoryUsage().heapUsed - start.heapUsed;
+    return { result, peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function simulateWrites(gw: TestGateway, key: string, instanceId: string) {
+  const data = await gw.gql(
+    key,
+    `mutation($input: SimulateHanaWritesInput!) { simulateHanaWrites(input: $input) { __typename
+      ... on SimulateHanaWritesPayload { database { logPosition contentDigest } } ... on Error { code message } } }`,
+    {
+      input: {
+        instanceId,
+        databaseName: SID,
+        transactions: TRANSACTIONS,
+        rowsPerTransaction: ROWS,
+        valueBytes: VALUE_BYTES,
+      },
+    },
+  );
+  if (!data.simulateHanaWrites.database) throw new Error(`simulateHanaWrites: ${JSON.stringify(data)}`);
+  return data.simulateHanaWrites.database as { logPosition: string; contentDigest: string };
+}
+
+const RESTORE = `mutation($input: RestoreFromMirrorInput!) { restoreFromMirror(input: $input) {
+  ... on RestorePayload { restore { id plan { totalBytes steps { order action backup { id type sizeBytes } } } } }
+  ... on Error { code message } } }`;
+
+export const restore: Benchmark = {
+  name: "restore",
+  description: "restore from a mirror: MB/s vs reading+hashing the same chunks; backup/restore peak memory rise",
+  async run() {
+    const started = performance.now();
+    const gw = await startTestGateway("bench_restore", { historicalSyncDelayMs: 200 }, { workerRegions: [A, B] });
+    try {
+      const { apiKey: key } = await gw.createAccount("bench");
+      const vault = await createSourceVault(gw, key, A, "bench-source");
+      const source = await registerInstance(gw, key, A, vault, { sid: SID });
+
+      const writeStart = performance.now();
+      for (let call = 0; call < CALLS; call++) await simulateWrites(gw, key, source);
+      const writeSeconds = (performance.now() - writeStart) / 1000;
+      console.log(
+        `  wrote ${CALLS} × ${TRANSACTIONS} tx × ${ROWS} rows × ${VALUE_BYTES} B in ${writeSeconds.toFixed(1)} s`,
+      );
+
+      const backupStart = performance.now();
+      const { result: complete, peak: backupPeak } = await sampleMemory(() =>
+        takeBackup(gw, key, A, source, SID, "COMPLETE"),
+      );
+      const backupSeconds = (performance.now() - backupStart) / 1000;
+      if (complete.status !== "COMPLETE") throw new BenchmarkFailure(`COMPLETE backup ended ${complete.status}`);
+      const backupBytes = Number(complete.sizeBytes);
+
+      // A few more writes and a LOG backup covering them.
+      await gw.gql(
+        key,
+        `mutation($input: SimulateHanaWritesInput!) { simulateHanaWrites(input: $input) { __typename } }`,
+        { input: { instanceId: source, databaseName: SID, transactions: 500, rowsPerTransaction: ROWS } },
+      );
+      const expected = await simulateWritesSmall(gw, key, source);
+      const log = await takeBackup(gw, key, A, source, SID, "LOG");
+      if (log.status !== "COMPLETE") throw new BenchmarkFailure(`LOG backup ended ${log.status}`);
+
+      const created = await gw.gql(
+        key,
+        `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "bench-mirror"}) {
+        ... on VaultPayload { vault { id } } ... on Error { code message } } }`,
+        { s: vault },
+      );
+      const mirrorVault = created.createMirrorVault.vault?.id;
+      if (!mirrorVault) throw new Error(`createMirrorVault: ${JSON.stringify(created)}`);
+      const syncStart = performance.now();
+      await waitForJob(gw.services, B, "sync", jobIds.historicalSync(uuidOf(mirrorVault)), 120_000);
+      const syncSeconds = (performance.now() - syncStart) / 1000;
+      const targetVault = await createSourceVault(gw, key, B, "bench-dr");
+      const target = await registerInstance(gw, key, B, targetVault, { sid: "RB2" });
+
+      // The restore, timed from the mutation to its job finishing, memory sampled throughout.
+      const restoreStart = performance.now();
+      const { result: restoreRow, peak: restorePeak } = await sampleMemory(async () => {
+        const data = await gw.gql(key, RESTORE, {
+          input: {
+            mirrorVaultId: mirrorVault,
+            sourceInstanceId: source,
+            sourceDatabaseName: SID,
+            targetInstanceId: target,
+            mode: "RECOVERY_TO_MOST_RECENT",
+            overwrite: true,
+          },
+        });
+        const created = data.restoreFromMirror.restore;
+        if (!created) throw new Error(`restoreFromMirror: ${JSON.stringify(data)}`);
+        await waitForJob(gw.services, B, "restore", jobIds.restore(uuidOf(created.id)), 120_000);
+        return created as {
+          id: string;
+          plan: { totalBytes: string; steps: { order: number; action: string; backup: { id: string; type: string } }[] };
+        };
+      });
+      const restoreSeconds = (performance.now() - restoreStart) / 1000;
+      const done = await gw.services.db.restore.findUniqueOrThrow({ where: { id: uuidOf(restoreRow.id) } });
+      if (done.status !== "COMPLETE" || done.validationStatus !== "SUCCESSFUL") {
+        throw new BenchmarkFailure(
+          `restore ended ${done.status} with validation ${done.validationStatus}: ${done.message ?? ""}`,
+        );
+      }
+      if (done.reachedLogPosition?.toString() !== expected.logPosition) {
+        throw new BenchmarkFailure(
+          `restore reached log position ${done.reachedLogPosition}, expected ${expected.logPosition}`,
+        );
+      }
+      const totalBytes = Number(restoreRow.plan.totalBytes);
+
+      // Baseline: read (verify: true) and sha256-hash every step's backup from the mirror region's store.
+      const store = gw.services.storage.region(B);
+      const baselineStart = performance.now();
+      let baselineBytes = 0;
+      for (const step of restoreRow.plan.steps) {
+        const hash = createHash("sha256");
+        for await (const chunk of store.readBackup(uuidOf(step.backup.id), { verify: true })) {
+          hash.update(chunk);
+          baselineBytes += chunk.length;
+        }
+        hash.digest();
+      }
+      const baselineSeconds = (performance.now() - baselineStart) / 1000;
+
+      const restoreRate = totalBytes / MB / restoreSeconds;
+      const baselineRate = baselineBytes / MB / baselineSeconds;
+      console.log();
+      console.log(
+        `setup: COMPLETE backup ${mb(backupBytes)} MB in ${backupSeconds.toFixed(1)} s, LOG backup ` +
+          `${mb(Number(log.sizeBytes))} MB, historical sync ${syncSeconds.toFixed(1)} s; plan ` +
+          restoreRow.plan.steps.map((s) => `${s.order}:${s.action}`).join(" "),
+      );
+      console.log(
+        table([
+          ["", "MB", "seconds", "MB/s"],
+          ["restore (mutation → job done)", mb(totalBytes), restoreSeconds.toFixed(2), restoreRate.toFixed(1)],
+          ["baseline (read verify + sha256)", mb(baselineBytes), baselineSeconds.toFixed(2), baselineRate.toFixed(1)],
+          ["ratio restore/baseline", "", "", ratio(restoreRate / baselineRate)],
+        ]),
+      );
+      console.log(
+        table([
+          ["memory (peak rise over start)", "heapUsed MB", "rss MB", "heap retained after GC MB", "samples"],
+          [
+            `COMPLETE backup (${mb(backupBytes)} MB)`,
+            mb(backupPeak.heapRise),
+            mb(backupPeak.rssRise),
+            mb(backupPeak.retainedHeapRise),
+            String(backupPeak.samples),
+          ],
+          [
+            `restore (${mb(totalBytes)} MB)`,
+            mb(restorePeak.heapRise),
+            mb(restorePeak.rssRise),
+            mb(restorePeak.retainedHeapRise),
+            String(restorePeak.samples),
+          ],
+        ]),
+      );
+      console.log(`  (took ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+
+      const limit = MAX_HEAP_RISE * backupBytes;
+      const failures: string[] = [];
+      if (backupBytes < 50 * MB) failures.push(`the COMPLETE backup is only ${mb(backupBytes)} MB (want ≥ 50 MB)`);
+      if (backupPeak.heapRise > limit) {
+        failures.push(`backup peak heap rise ${mb(backupPeak.heapRise)} MB > ${mb(limit)} MB`);
+      }
+      if (restorePeak.heapRise > limit) {
+        failures.push(`restore peak heap rise ${mb(restorePeak.heapRise)} MB > ${mb(limit)} MB`);
+      }
+      if (failures.length) throw new BenchmarkFailure(failures.join("; "));
+    } finally {
+      await closeJobListeners();
+      await gw.close();
+    }
+  },
+};
+
+/** A small final batch whose log position the restore must reach. */
+async function simulateWritesSmall(gw: TestGateway, key: string, instanceId: string) {
+  const data = await gw.gql(
+    key,
+    `mutation($input: SimulateHanaWritesInput!) { simulateHanaWrites(input: $input) { __typename
+      ... on SimulateHanaWritesPayload { database { logPosition contentDigest } } ... on Error { code message } } }`,
+    { input: { instanceId, databaseName: SID, transactions: 100, rowsPerTransaction: 5 } },
+  );
+  if (!data.simulateHanaWrites.database) throw new Error(`simulateHanaWrites: ${JSON.stringify(data)}`);
+  return data.simulateHanaWrites.database as { logPosition: string; contentDigest: string };
+}
