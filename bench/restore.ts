@@ -154,7 +154,10 @@ export const restore: Benchmark = {
         await waitForJob(gw.services, B, "restore", jobIds.restore(uuidOf(created.id)), 120_000);
         return created as {
           id: string;
-          plan: { totalBytes: string; steps: { order: number; action: string; backup: { id: string; type: string } }[] };
+          plan: {
+            totalBytes: string;
+            steps: { order: number; action: string; backup: { id: string; type: string } }[];
+          };
         };
       });
       const restoreSeconds = (performance.now() - restoreStart) / 1000;

@@ -6,7 +6,7 @@ import { createRedis } from "../src/redis.ts";
 import type { Services } from "../src/services.ts";
 import { failBackup, runBackup } from "./backup.ts";
 import { runCopy } from "./copyBackup.ts";
-import { runHistoricalSync } from "./historicalSync.ts";
+import { failHistoricalSync, runHistoricalSync } from "./historicalSync.ts";
 import { initializeInstance } from "./initializeInstance.ts";
 import { runScheduledLogBackups } from "./logBackup.ts";
 import { failRestore, runRestore } from "./restore.ts";
@@ -24,6 +24,7 @@ const processors: Record<QueueKind, Record<string, Processor>> = {
 const onFinalFailure: Partial<Record<string, (services: Services, job: Job, error: Error) => Promise<void>>> = {
   backup: (services, job, error) => failBackup(services, job.data.backupId, error.message),
   restore: failRestore,
+  historicalSync: failHistoricalSync,
 };
 
 export type RegionWorkers = { regionId: string; close(): Promise<void> };
