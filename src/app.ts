@@ -5,6 +5,7 @@ import { createGraphQLError, createYoga, maskError } from "graphql-yoga";
 import type { Context, Viewer } from "./api/context.ts";
 import { createLoaders } from "./api/loaders.ts";
 import { accountForApiKey, isAdminKey } from "./domain/accounts.ts";
+import { DomainError, errorCode } from "./domain/errors.ts";
 import { schema } from "./schema/index.ts";
 import type { Services } from "./services.ts";
 
@@ -31,7 +32,18 @@ export function createGateway(services: Services) {
     landingPage: false,
     // Rendered from the installed package: GraphiQL works with no internet access.
     renderGraphiQL,
-    graphiql: { title: "Mirror Vault Gateway", defaultQuery: "{ viewer { id name } regions { id name } }" },
+    graphiql: {
+      title: "Mirror Vault Gateway",
+      // Every request needs a key: put yours in the Headers tab (it stays in this browser only).
+      headers: JSON.stringify({ Authorization: "Bearer <your API key>" }, null, 2),
+      shouldPersistHeaders: true,
+      defaultQuery: [
+        "# Mirror Vault Gateway: set your API key in the Headers tab below, then run this.",
+        "# The platform admin (ADMIN_API_KEY) creates accounts with createAccount; an account's key does the rest.",
+        "{ viewer { id name } regions { id name } }",
+        "",
+      ].join("\n"),
+    },
     context: async ({ request }) => ({
       services,
       viewer: await viewerFor(services, request),
@@ -41,6 +53,10 @@ export function createGateway(services: Services) {
     maskedErrors: {
       maskError: (error, message, isDev) => {
         const original = (error as { originalError?: unknown }).originalError;
+        // A domain error outside a result union (e.g. a subscription's NOT_FOUND) is meant for the user.
+        if (original instanceof DomainError) {
+          return createGraphQLError(original.message, { extensions: { code: errorCode(original) } });
+        }
         if (original !== undefined || !(error as { extensions?: { http?: unknown } }).extensions?.http) {
           console.error("[graphql]", original ?? error);
         }

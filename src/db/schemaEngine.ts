@@ -75,7 +75,8 @@ export async function applyMigrations(connectionString: string): Promise<string[
     .sort();
   const migrationDirectories = await Promise.all(
     names.map(async (name) => ({
-      path: path.join(migrationsDir, name),
+      // The folder name alone: it is what _prisma_migrations records, wherever the checkout lives.
+      path: name,
       migrationFile: {
         path: "migration.sql",
         content: { tag: "ok", value: await readFile(path.join(migrationsDir, name, "migration.sql"), "utf8") },

@@ -20,3 +20,13 @@ export class NotFound extends DomainError {}
 export class Conflict extends DomainError {}
 export class FailedPrecondition extends DomainError {}
 export class Forbidden extends DomainError {}
+
+export type ErrorCode = "INVALID_INPUT" | "NOT_FOUND" | "CONFLICT" | "FAILED_PRECONDITION" | "FORBIDDEN";
+
+export function errorCode(error: DomainError): ErrorCode {
+  if (error instanceof InvalidInput) return "INVALID_INPUT";
+  if (error instanceof NotFound) return "NOT_FOUND";
+  if (error instanceof Conflict) return "CONFLICT";
+  if (error instanceof FailedPrecondition) return "FAILED_PRECONDITION";
+  return "FORBIDDEN";
+}

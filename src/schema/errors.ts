@@ -1,5 +1,13 @@
 import { builder } from "../api/builder.ts";
-import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
+import {
+  Conflict,
+  type DomainError,
+  errorCode,
+  FailedPrecondition,
+  Forbidden,
+  InvalidInput,
+  NotFound,
+} from "../domain/errors.ts";
 
 const ErrorCode = builder.enumType("ErrorCode", {
   values: {
@@ -14,17 +22,9 @@ const ErrorCode = builder.enumType("ErrorCode", {
 const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
   fields: (t) => ({
     message: t.exposeString("message"),
-    code: t.field({ type: ErrorCode, resolve: (error) => codeOf(error) }),
+    code: t.field({ type: ErrorCode, resolve: (error) => errorCode(error as DomainError) }),
   }),
 });
-
-function codeOf(error: Error): "INVALID_INPUT" | "NOT_FOUND" | "CONFLICT" | "FAILED_PRECONDITION" | "FORBIDDEN" {
-  if (error instanceof InvalidInput) return "INVALID_INPUT";
-  if (error instanceof NotFound) return "NOT_FOUND";
-  if (error instanceof Conflict) return "CONFLICT";
-  if (error instanceof FailedPrecondition) return "FAILED_PRECONDITION";
-  return "FORBIDDEN";
-}
 
 const FieldIssue = builder.objectRef<{ path: string[]; message: string }>("FieldIssue").implement({
   fields: (t) => ({

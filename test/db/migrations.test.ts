@@ -1,9 +1,9 @@
 // Fails when prisma/schema.prisma and the migration folders drift apart (create one with `npm run migration:new`).
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { diffSql, schemaPath } from "../../src/db/schemaEngine.ts";
+import { applyMigrations, diffSql, migrationsDir, schemaPath } from "../../src/db/schemaEngine.ts";
 import { freshDatabase } from "../support/database.ts";
 
 function schemaDump(url: string): string {
@@ -29,5 +29,22 @@ describe("migrations", () => {
       await client.end();
     }
     expect(schemaDump(migrated)).toBe(schemaDump(expectedUrl));
+  });
+
+  it("records each migration by its folder name, so another checkout of the same code finds nothing to apply", async () => {
+    const url = await freshDatabase("migrations_names");
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query("select migration_name from _prisma_migrations order by migration_name");
+      const folders = readdirSync(migrationsDir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
+      expect(rows.map((r) => r.migration_name)).toEqual(folders);
+    } finally {
+      await client.end();
+    }
+    expect(await applyMigrations(url)).toEqual([]);
   });
 });
