@@ -18,7 +18,8 @@ function unauthorized(message: string) {
 async function viewerFor(services: Services, request: Request): Promise<Viewer> {
   const header = request.headers.get("authorization");
   const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (!key) throw unauthorized("missing API key: send Authorization: Bearer <api key>");
+  if (!header) throw unauthorized("missing API key: send Authorization: Bearer <api key>");
+  if (!key) throw unauthorized("malformed Authorization header: it must be Bearer <api key>");
   if (isAdminKey(key, services.config.adminApiKey)) return { kind: "admin" };
   const accountId = await accountForApiKey(services.db, key);
   if (!accountId) throw unauthorized("invalid API key");
