@@ -62,15 +62,20 @@ export const builder = new SchemaBuilder<{
   },
 });
 
+const MAX_BIGINT = 2n ** 63n - 1n;
+
 builder.addScalarType("DateTime", DateTimeResolver);
 builder.scalarType("BigInt", {
   description: "serialized as a decimal string (byte counts, log positions, HANA backup ids)",
   serialize: (value) => String(value),
   parseValue: (value) => {
-    if ((typeof value !== "string" && typeof value !== "number") || !/^\d+$/.test(String(value))) {
+    if ((typeof value !== "string" && typeof value !== "number") || !/^\d{1,19}$/.test(String(value))) {
       throw new InvalidInput("BigInt must be a non-negative integer written as a decimal string");
     }
-    return BigInt(value);
+    const parsed = BigInt(value);
+    // Log positions and sizes are stored as PostgreSQL bigint.
+    if (parsed > MAX_BIGINT) throw new InvalidInput(`BigInt must be at most ${MAX_BIGINT}`);
+    return parsed;
   },
 });
 

@@ -5,6 +5,7 @@ import { startHanaBackup } from "../domain/backups.ts";
 import { FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import { decodeId } from "../domain/ids.ts";
 import type { Backup as BackupRow, Prisma } from "../generated/prisma/client.ts";
+import { pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";
 import { Vault } from "./vault.ts";
 
@@ -88,11 +89,13 @@ builder.prismaObjectField("Vault", "backups", (t) =>
       args: { filter: t.arg({ type: BackupFilter }) },
       totalCount: (vault, { filter }, ctx) => ctx.services.db.backup.count({ where: backupsInVault(vault, filter) }),
       resolve: (query, vault, { filter }, ctx) =>
-        ctx.services.db.backup.findMany({
-          ...query,
-          where: backupsInVault(vault, filter),
-          orderBy: [{ startedAt: "asc" }, { id: "asc" }],
-        }),
+        pageOf(
+          ctx.services.db.backup.findMany({
+            ...query,
+            where: backupsInVault(vault, filter),
+            orderBy: [{ startedAt: "asc" }, { id: "asc" }],
+          }),
+        ),
     },
     { name: "BackupConnection" },
     { name: "BackupEdge" },

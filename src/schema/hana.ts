@@ -8,6 +8,7 @@ import * as rules from "../domain/hanaRules.ts";
 import { decodeId } from "../domain/ids.ts";
 import type { HanaInstance as HanaInstanceRow } from "../generated/prisma/client.ts";
 import type { HanaDatabaseState } from "../hana/connector.ts";
+import { pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";
 import { Region } from "./region.ts";
 
@@ -76,11 +77,13 @@ builder.queryField("hanaInstances", (t) =>
           where: { accountId: accountOf(ctx), ...(filter?.regionId ? { regionId: filter.regionId } : {}) },
         }),
       resolve: (query, _r, { filter }, ctx) =>
-        ctx.services.db.hanaInstance.findMany({
-          ...query,
-          where: { accountId: accountOf(ctx), ...(filter?.regionId ? { regionId: filter.regionId } : {}) },
-          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        }),
+        pageOf(
+          ctx.services.db.hanaInstance.findMany({
+            ...query,
+            where: { accountId: accountOf(ctx), ...(filter?.regionId ? { regionId: filter.regionId } : {}) },
+            orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+          }),
+        ),
     },
     { name: "HanaInstanceConnection" },
     { name: "HanaInstanceEdge" },

@@ -14,6 +14,7 @@ import {
 } from "../domain/restores.ts";
 import type { Prisma, Restore as RestoreRow } from "../generated/prisma/client.ts";
 import { Backup } from "./backup.ts";
+import { pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";
 import { watchRow } from "./watchRow.ts";
 
@@ -145,11 +146,13 @@ builder.queryField("restores", (t) =>
       totalCount: (_c, { filter }, ctx) =>
         ctx.services.db.restore.count({ where: restoreWhere(accountOf(ctx), filter) }),
       resolve: (query, _r, { filter }, ctx) =>
-        ctx.services.db.restore.findMany({
-          ...query,
-          where: restoreWhere(accountOf(ctx), filter),
-          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        }),
+        pageOf(
+          ctx.services.db.restore.findMany({
+            ...query,
+            where: restoreWhere(accountOf(ctx), filter),
+            orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+          }),
+        ),
     },
     { name: "RestoreConnection" },
     { name: "RestoreEdge" },

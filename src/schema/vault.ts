@@ -6,6 +6,7 @@ import { decodeId } from "../domain/ids.ts";
 import { deleteVault } from "../domain/vaultDeletion.ts";
 import { updateVault, vaultDescription, vaultName } from "../domain/vaults.ts";
 import type { Prisma, Vault as VaultRow } from "../generated/prisma/client.ts";
+import { pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";
 import { Region } from "./region.ts";
 
@@ -60,11 +61,13 @@ builder.queryField("vaults", (t) =>
       totalCount: (_conn, { filter }, ctx) =>
         ctx.services.db.vault.count({ where: vaultWhere(accountOf(ctx), filter) }),
       resolve: (query, _root, { filter }, ctx) =>
-        ctx.services.db.vault.findMany({
-          ...query,
-          where: vaultWhere(accountOf(ctx), filter),
-          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        }),
+        pageOf(
+          ctx.services.db.vault.findMany({
+            ...query,
+            where: vaultWhere(accountOf(ctx), filter),
+            orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+          }),
+        ),
     },
     { name: "VaultConnection" },
     { name: "VaultEdge" },

@@ -205,6 +205,17 @@ describe("backups into the source vault", () => {
     await gw.services.db.vault.delete({ where: { id: mirror.id } });
   });
 
+  it("R16: an invalid input is reported without echoing the password", async () => {
+    const { host: _host, ...withoutHost } = instanceInput(REGION, vaultId, { sid: "PW1" });
+    for (const input of [withoutHost, { ...withoutHost, host: "10.0.0.1", hostname: "typo" }]) {
+      const response = await gw.request({ query: REGISTER, variables: { input } }, key);
+      const text = await response.text();
+      expect(response.status).not.toBe(500);
+      expect(JSON.parse(text).errors[0].message).toMatch(/^Variable "\$input" got an invalid value/);
+      expect(text).not.toContain(PASSWORD);
+    }
+  });
+
   it("the password never appeared in any log output of this file", () => {
     expect(captured.join("")).not.toContain(PASSWORD);
   });

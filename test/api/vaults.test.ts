@@ -126,6 +126,25 @@ describe("listing and paging vaults", () => {
     expect(before.vaults.edges.map((e: any) => e.node.name)).toEqual(["vault-3", "vault-4"]);
   });
 
+  it("garbage and hand-made cursors, negative sizes and oversized BigInts get clear errors, never a 500", async () => {
+    const forged = Buffer.from('GPC:T:["S:foo","S:bar"]').toString("base64");
+    for (const [query, message] of [
+      [`{ vaults(first: 2, after: "garbage") { totalCount } }`, /cursor/i],
+      [`{ vaults(first: 2, after: "${forged}") { edges { cursor } } }`, /invalid cursor/],
+      [`{ vaults(first: -1) { totalCount } }`, /first/],
+      [
+        `{ restorePlan(input: {mirrorVaultId: "x", sourceInstanceId: "x", sourceDatabaseName: "A", targetInstanceId: "x", mode: RECOVERY_TO_LOG_POSITION, logPosition: "99999999999999999999"}) { __typename } }`,
+        /BigInt/,
+      ],
+    ] as const) {
+      const response = await gw.request({ query }, pagingKey);
+      const body = await response.json();
+      expect(response.status, query).not.toBe(500);
+      expect(body.errors?.[0]?.message ?? JSON.stringify(body), query).toMatch(message);
+      expect(body.errors[0].message).not.toBe("Unexpected error.");
+    }
+  });
+
   it("filters by region, kind and name, with a matching totalCount", async () => {
     const data = await gw.gql(
       pagingKey,
