@@ -55,6 +55,8 @@ async function resolveRestore(services: Services, accountId: string, input: Rest
   if (mirror.kind !== "MIRROR" || !mirror.sourceVaultId) {
     throw InvalidInput.field(["input", "mirrorVaultId"], "restores read from a mirror vault; this is a source vault");
   }
+  if (mirror.status !== "CREATED")
+    throw new FailedPrecondition(`the mirror vault is ${mirror.status}; it can't be restored from now`);
   const source = await findInstance(
     services,
     accountId,
@@ -80,17 +82,19 @@ async function resolveRestore(services: Services, accountId: string, input: Rest
   if (target.status !== "INITIALIZED") {
     throw new FailedPrecondition(`the target instance is ${target.status}; wait until it is INITIALIZED`);
   }
-  const targetDatabaseName = input.targetDatabaseName ?? input.sourceDatabaseName;
-  checkTargetDatabaseName(input.sourceDatabaseName, targetDatabaseName);
+  // SAP HANA folds unquoted database names to upper case: "pr1" and "PR1" are one database (R15 depends on it).
+  const sourceDatabaseName = input.sourceDatabaseName.toUpperCase();
+  const targetDatabaseName = (input.targetDatabaseName ?? input.sourceDatabaseName).toUpperCase();
+  checkTargetDatabaseName(sourceDatabaseName, targetDatabaseName);
   const replication = await db.replication.findUnique({ where: { mirrorVaultId: mirror.id } });
   const backups = await db.backup.findMany({
-    where: { instanceId: source.id, databaseName: input.sourceDatabaseName, vaultId: mirror.sourceVaultId },
+    where: { instanceId: source.id, databaseName: sourceDatabaseName, vaultId: mirror.sourceVaultId },
     include: { copies: { where: { mirrorVaultId: mirror.id }, select: { copiedAt: true } } },
   });
   if (!backups.length) {
     throw InvalidInput.field(
       ["input", "sourceDatabaseName"],
-      `there are no backups of ${input.sourceDatabaseName} from instance ${source.sid}`,
+      `there are no backups of ${sourceDatabaseName} from instance ${source.sid}`,
     );
   }
   const backupId = input.backupId ? decodeId("Backup", input.backupId, ["input", "backupId"]) : null;
@@ -102,7 +106,7 @@ async function resolveRestore(services: Services, accountId: string, input: Rest
       backupId,
       logPosition: input.logPosition,
       useDelta: input.useDelta ?? true,
-      sourceDatabaseName: input.sourceDatabaseName,
+      sourceDatabaseName,
       sourceSid: source.sid,
       targetDatabaseName,
       crossSystem: true,
@@ -121,7 +125,7 @@ async function resolveRestore(services: Services, accountId: string, input: Rest
       return byBackup;
     },
   );
-  return { mirror, source, target, targetDatabaseName, plan, backupId };
+  return { mirror, source, target, sourceDatabaseName, targetDatabaseName, plan, backupId };
 }
 
 export async function planRestoreFor(services: Services, accountId: string, input: RestoreInput) {
@@ -148,7 +152,7 @@ export async function restoreFromMirror(services: Services, accountId: string, i
       return existing;
     }
   }
-  const { mirror, source, target, targetDatabaseName, plan, backupId } = await resolveRestore(
+  const { mirror, source, target, sourceDatabaseName, targetDatabaseName, plan, backupId } = await resolveRestore(
     services,
     accountId,
     input,
@@ -166,13 +170,14 @@ export async function restoreFromMirror(services: Services, accountId: string, i
         accountId,
         mirrorVaultId: mirror.id,
         sourceInstanceId: source.id,
-        sourceDatabaseName: input.sourceDatabaseName,
+        sourceDatabaseName,
         targetInstanceId: target.id,
         targetDatabaseName,
         mode: input.mode,
-        pointInTime: input.pointInTime ?? null,
-        logPosition: input.logPosition ?? null,
-        backupId,
+        // Only what the mode uses is kept.
+        pointInTime: input.mode === "RECOVERY_TO_POINT_IN_TIME" ? (input.pointInTime ?? null) : null,
+        logPosition: input.mode === "RECOVERY_TO_LOG_POSITION" ? (input.logPosition ?? null) : null,
+        backupId: input.mode === "RECOVERY_TO_SPECIFIC_BACKUP" ? backupId : null,
         useDelta: input.useDelta ?? true,
         checkAccess: input.checkAccess ?? true,
         overwrite: input.overwrite ?? false,

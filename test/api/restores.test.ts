@@ -231,4 +231,71 @@ describe("restoreFromMirror across regions", () => {
     const progress = updates.map((u: any) => u.progress);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
   });
+
+  it("R15: database names are case-insensitive, so 'pr1' is the existing PR1 and needs overwrite", async () => {
+    const data = await gw.gql(key, RESTORE, { input: input({ targetDatabaseName: "pr1", overwrite: false }) });
+    expect(data.restoreFromMirror.code).toBe("CONFLICT");
+    const sys = await gw.gql(key, RESTORE, {
+      input: input({ sourceDatabaseName: "PR1", targetDatabaseName: "systemdb" }),
+    });
+    expect(sys.restoreFromMirror.code).toBe("INVALID_INPUT");
+  });
+
+  it("R15: of two simultaneous restores into one target database exactly one is accepted, the other is CONFLICT", async () => {
+    const results = await Promise.all(
+      [1, 2].map(() => gw.gql(key, RESTORE, { input: input({ targetDatabaseName: "TWIN", overwrite: true }) })),
+    );
+    const kinds = results.map((r) => r.restoreFromMirror.__typename).sort();
+    expect(kinds).toEqual(["ConflictError", "RestorePayload"]);
+    const accepted = results.find((r) => r.restoreFromMirror.restore)!.restoreFromMirror.restore.id;
+    await waitForJob(gw.services, B, "restore", jobIds.restore(uuidOf(accepted)), 60_000);
+  });
+
+  it("the same idempotencyKey with a different input is CONFLICT and creates nothing", async () => {
+    const before = await gw.services.db.restore.count();
+    const data = await gw.gql(key, RESTORE, {
+      input: input({ idempotencyKey: "nightly-drill-1", targetDatabaseName: "OTHER" }),
+    });
+    expect(data.restoreFromMirror.code).toBe("CONFLICT");
+    expect(await gw.services.db.restore.count()).toBe(before);
+  });
+
+  it("R11: a target instance that is not INITIALIZED is FAILED_PRECONDITION", async () => {
+    const vault = await createSourceVault(gw, key, B, "dr-broken");
+    const reg = await gw.gql(
+      key,
+      `mutation($v: ID!) { registerHanaInstance(input: {regionId: "${B}", vaultId: $v, name: "b", sid: "BRK",
+      instanceNumber: "02", host: "unreachable.example", ecsInstanceIds: ["i-b"], userName: "SYSTEM", password: "pw"}) {
+      ... on HanaInstancePayload { hanaInstance { id } } } }`,
+      { v: vault },
+    );
+    const broken = reg.registerHanaInstance.hanaInstance.id;
+    await waitForJob(gw.services, B, "hana", jobIds.initialize(uuidOf(broken)));
+    const data = await gw.gql(key, RESTORE, { input: input({ targetInstanceId: broken }) });
+    expect(data.restoreFromMirror.code).toBe("FAILED_PRECONDITION");
+    expect(data.restoreFromMirror.message).toMatch(/INITIALIZE_FAILED/);
+  });
+
+  it("R17: another account sees none of it: plan, restore node, list and subscription", async () => {
+    const other = (await gw.createAccount("outsider")).apiKey;
+    const plan = await gw.gql(other, PLAN, { input: input() });
+    expect(plan.restorePlan.code).toBe("NOT_FOUND");
+    const mine = await gw.gql(key, "{ restores(first: 1) { edges { node { id } } } }");
+    const id = mine.restores.edges[0].node.id;
+    const seen = await gw.gql(other, "query($id: ID!) { node(id: $id) { id } restores(first: 10) { totalCount } }", {
+      id,
+    });
+    expect(seen).toEqual({ node: null, restores: { totalCount: 0 } });
+    const response = await gw.yoga.fetch("http://gateway.test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${other}` },
+      body: JSON.stringify({
+        query: "subscription($id: ID!) { restoreUpdated(restoreId: $id) { status } }",
+        variables: { id },
+      }),
+    });
+    const text = await response.text();
+    expect(text).toContain("NOT_FOUND");
+    expect(text).not.toContain("COMPLETE");
+  });
 });
