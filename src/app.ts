@@ -1,11 +1,11 @@
 // The HTTP face of the gateway: GraphQL (with GraphiQL and SSE subscriptions) at /graphql, /health, /ready.
 import { createServer, type Server } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
-import { createGraphQLError, createYoga, maskError } from "graphql-yoga";
+import { createGraphQLError, createYoga } from "graphql-yoga";
 import type { Context, Viewer } from "./api/context.ts";
+import { maskGatewayError } from "./api/errorMasking.ts";
 import { createLoaders } from "./api/loaders.ts";
 import { accountForApiKey, isAdminKey } from "./domain/accounts.ts";
-import { DomainError, errorCode } from "./domain/errors.ts";
 import { schema } from "./schema/index.ts";
 import type { Services } from "./services.ts";
 
@@ -50,20 +50,8 @@ export function createGateway(services: Services) {
       viewer: await viewerFor(services, request),
       loaders: createLoaders(services.db),
     }),
-    // Unexpected errors reach the client as "Unexpected error." with no stack; the server log keeps them.
-    maskedErrors: {
-      maskError: (error, message, isDev) => {
-        const original = (error as { originalError?: unknown }).originalError;
-        // A domain error outside a result union (e.g. a subscription's NOT_FOUND) is meant for the user.
-        if (original instanceof DomainError) {
-          return createGraphQLError(original.message, { extensions: { code: errorCode(original) } });
-        }
-        if (original !== undefined || !(error as { extensions?: { http?: unknown } }).extensions?.http) {
-          console.error("[graphql]", original ?? error);
-        }
-        return maskError(error, message, isDev);
-      },
-    },
+    // Unexpected errors reach the client as "Unexpected error." with no stack; the log keeps them, without inputs.
+    maskedErrors: { maskError: maskGatewayError },
     logging: false,
   });
 }
