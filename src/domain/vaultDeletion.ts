@@ -20,9 +20,10 @@ export async function deleteVault(services: Services, accountId: string, vaultId
     if (vault.kind === "MIRROR") for (const teardown of mirrorTeardowns) await teardown(services, vaultId);
     await db.vault.delete({ where: { id: vaultId } });
   } catch (error) {
+    // Whatever stopped the delete, the vault goes back to what it was: never stuck DELETING.
+    await db.vault.update({ where: { id: vaultId }, data: { status: vault.status } }).catch(() => {});
     // A mirror or instance created since the check: the foreign keys refuse the delete.
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2003") {
-      await db.vault.update({ where: { id: vaultId }, data: { status: vault.status } });
       throw new FailedPrecondition("the vault gained a mirror, an instance or a restore meanwhile; try again");
     }
     throw error;

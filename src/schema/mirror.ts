@@ -154,12 +154,12 @@ async function* watchVault(ctx: Context, globalId: string): AsyncGenerator<Vault
     throw createGraphQLError((error as DomainError).message, { extensions: { code: "NOT_FOUND" } });
   }
   const read = () => db.vault.findFirst({ where: { id: vaultId, accountId } });
-  const first = await read();
-  if (!first) throw createGraphQLError(`no vault with id "${globalId}"`, { extensions: { code: "NOT_FOUND" } });
-  // Listen before yielding the current state, so nothing published in between is missed.
+  // Listen before reading the current state, so nothing published in between is missed.
   const iterator = events.subscribe("vault:replication", vaultId)[Symbol.asyncIterator]();
   let next = iterator.next();
   try {
+    const first = await read();
+    if (!first) throw createGraphQLError(`no vault with id "${globalId}"`, { extensions: { code: "NOT_FOUND" } });
     yield first;
     while (true) {
       const event = await next;
