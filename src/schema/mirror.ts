@@ -11,6 +11,7 @@ import type { Replication as ReplicationRow, Vault as VaultRow } from "../genera
 import { resultUnion } from "./errors.ts";
 import { Region } from "./region.ts";
 import { Vault, VaultPayload } from "./vault.ts";
+import { watchRow } from "./watchRow.ts";
 
 export const SyncStatus = builder.enumType("SyncStatus", {
   values: {
@@ -153,24 +154,24 @@ async function* watchVault(ctx: Context, globalId: string): AsyncGenerator<Vault
   } catch (error) {
     throw createGraphQLError((error as DomainError).message, { extensions: { code: "NOT_FOUND" } });
   }
-  const read = () => db.vault.findFirst({ where: { id: vaultId, accountId } });
-  // Listen before reading the current state, so nothing published in between is missed.
-  const iterator = events.subscribe("vault:replication", vaultId)[Symbol.asyncIterator]();
-  let next = iterator.next();
-  try {
-    const first = await read();
-    if (!first) throw createGraphQLError(`no vault with id "${globalId}"`, { extensions: { code: "NOT_FOUND" } });
-    yield first;
-    while (true) {
-      const event = await next;
-      if (event.done) return;
-      next = iterator.next();
-      const vault = await read();
-      if (!vault) return;
+  const first = await db.vault.findFirst({ where: { id: vaultId, accountId } });
+  if (!first) throw createGraphQLError(`no vault with id "${globalId}"`, { extensions: { code: "NOT_FOUND" } });
+  // Events say "look again"; watchRow also re-reads every second, so an event lost in flight costs a second.
+  const rows = watchRow(
+    events.subscribe("vault:replication", vaultId),
+    async () => {
       forgetLoaded(ctx);
-      yield vault;
-    }
-  } finally {
-    await iterator.return?.();
+      return db.vault.findFirst({
+        where: { id: vaultId, accountId },
+        include: { replication: true, _count: { select: { copies: true } } },
+      });
+    },
+    (vault) => (vault ? JSON.stringify([vault.name, vault.status, vault.replication, vault._count.copies]) : "gone"),
+    (vault) => vault === null,
+  );
+  for await (const vault of rows) {
+    if (!vault) return;
+    const { replication: _r, _count: _c, ...row } = vault;
+    yield row;
   }
 }
