@@ -1,6 +1,7 @@
 // Mirror sync: (1) throughput of copyBackup for a ~200 MB backup from one region's store to another's, against a
 // plain copy of the same bytes on the same disk (fs.copyFile and a read→write stream); (2) how late historical
-// syncs start against their scheduled time with 1,000 mirrors scheduled 2 s ahead and one region's workers running.
+// syncs start against their scheduled time with 1,000 mirrors scheduled 2 s ahead and one region's workers running
+// (at SYNC_CONCURRENCY, 16 by default: `SYNC_CONCURRENCY=4 npm run bench -- mirror-sync` compares).
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -123,7 +124,7 @@ async function lateness() {
     const early = late.filter((value) => value < 0).length;
     console.log(
       `  ${int(MIRRORS)} mirrors created in ${ms(createMs)} ms (${int(MIRRORS / (createMs / 1000))}/s), ` +
-        `historical sync ${DELAY_MS} ms later, one region's workers (sync concurrency 4):`,
+        `historical sync ${DELAY_MS} ms later, one region's workers (sync concurrency ${services.config.workerConcurrency.sync}, SYNC_CONCURRENCY):`,
     );
     console.log(
       table([

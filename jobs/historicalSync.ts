@@ -5,9 +5,11 @@
 import type { Job } from "bullmq";
 import {
   copyToMirror,
+  enqueueCopies,
   enqueueMissingCopies,
   markHistoricalSyncFailed,
   reconcileReplication,
+  startHistoricalSync,
 } from "../src/domain/replication.ts";
 import type { Services } from "../src/services.ts";
 import { registerReconciler } from "./reconciler.ts";
@@ -17,57 +19,42 @@ registerReconciler(reconcileReplication);
 export async function runHistoricalSync(services: Services, job: Job<{ mirrorVaultId: string }>) {
   const { db, events } = services;
   const { mirrorVaultId } = job.data;
-  const replication = await db.replication.findUnique({
-    where: { mirrorVaultId },
-    include: { mirrorVault: { select: { status: true, createdAt: true, sourceVaultId: true, regionId: true } } },
-  });
-  const mirror = replication?.mirrorVault;
-  if (!replication || !mirror || mirror.status !== "CREATED" || !mirror.sourceVaultId) return { skipped: "no mirror" };
-  if (replication.historicalSyncStatus === "COMPLETED" || replication.historicalSyncStatus === "FAILED") {
-    return { skipped: replication.historicalSyncStatus };
-  }
   const publish = () => events.publish("vault:replication", mirrorVaultId, { id: mirrorVaultId });
-  // Historical = completed in the source before the mirror was created; later ones are the real-time path's.
-  const historical = {
-    vaultId: mirror.sourceVaultId,
-    status: "COMPLETE" as const,
-    completedAt: { lt: mirror.createdAt },
-  };
-  const [total, done] = await Promise.all([
-    db.backup.count({ where: historical }),
-    db.backupCopy.count({ where: { mirrorVaultId, backup: historical } }),
-  ]);
-  await db.replication.update({
-    where: { mirrorVaultId },
-    data: {
-      historicalSyncStatus: "RUNNING",
-      historicalSyncStartedAt: replication.historicalSyncStartedAt ?? new Date(),
-      historicalBackupTotal: total,
-      historicalBackupDone: done,
-      historicalMessage: null,
-    },
-  });
+  // One statement: counts, marks RUNNING (or COMPLETED when nothing is left) and lists what to copy. Most mirrors
+  // have little or nothing to copy, so that and one event are all their sync costs.
+  const start = await startHistoricalSync(services, mirrorVaultId, new Date());
+  if (!start) {
+    const replication = await db.replication.findUnique({
+      where: { mirrorVaultId },
+      select: { historicalSyncStatus: true },
+    });
+    return { skipped: replication ? replication.historicalSyncStatus : "no mirror" };
+  }
+  const { regionId, total, done, todo, missing } = start;
   await publish();
-  const todo = await db.backup.findMany({
-    where: { ...historical, copies: { none: { mirrorVaultId } } },
-    orderBy: [{ completedAt: "asc" }, { id: "asc" }],
-    select: { id: true },
-  });
+  // Safety net: a backup completing while the mirror was being created may have found no mirror yet.
+  await enqueueCopies(services, regionId, mirrorVaultId, missing);
+  if (start.status === "COMPLETED") return { total, copied: 0 };
+
   let copied = done;
-  for (const backup of todo) {
-    if (!(await copyToMirror(services, backup.id, mirrorVaultId))) return { skipped: "mirror deleted" };
+  for (const backupId of todo) {
+    // Records the progress with the copy and publishes the change.
+    const ok = await copyToMirror(services, backupId, mirrorVaultId, { historicalBackupDone: copied + 1 });
+    if (!ok) {
+      const mirror = await db.vault.findUnique({ where: { id: mirrorVaultId }, select: { status: true } });
+      if (mirror?.status !== "CREATED") return { skipped: "mirror deleted" };
+      continue; // The backup itself went (its instance was deleted): nothing left to copy of it.
+    }
     copied++;
-    await db.replication.update({ where: { mirrorVaultId }, data: { historicalBackupDone: copied } });
     await job.updateProgress(total ? Math.round((100 * copied) / total) : 100);
-    await publish();
   }
   await db.replication.updateMany({
     where: { mirrorVaultId, historicalSyncStatus: "RUNNING" },
     data: { historicalSyncStatus: "COMPLETED", historicalSyncCompletedAt: new Date(), historicalBackupDone: total },
   });
   await publish();
-  // Safety net: a backup completing while the mirror was being created may have found no mirror yet.
-  await enqueueMissingCopies(services, mirrorVaultId, mirror.regionId);
+  // And again for the backups that completed while the copies ran.
+  await enqueueMissingCopies(services, mirrorVaultId, regionId);
   return { total, copied: copied - done };
 }
 

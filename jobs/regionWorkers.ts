@@ -10,6 +10,7 @@ import { failHistoricalSync, runHistoricalSync } from "./historicalSync.ts";
 import { initializeInstance } from "./initializeInstance.ts";
 import { runScheduledLogBackups } from "./logBackup.ts";
 import { failRestore, runRestore } from "./restore.ts";
+import { runStorageGc } from "./storageGc.ts";
 
 type Processor = (services: Services, job: Job, token?: string) => Promise<unknown>;
 
@@ -18,6 +19,7 @@ const processors: Record<QueueKind, Record<string, Processor>> = {
   backup: { backup: runBackup, logBackup: runScheduledLogBackups },
   sync: { historicalSync: runHistoricalSync, copy: runCopy },
   restore: { restore: runRestore },
+  maintenance: { storageGc: runStorageGc },
 };
 
 /** What a job's final failure leaves in the database, so the row never stays RUNNING forever. */
@@ -29,6 +31,11 @@ const onFinalFailure: Partial<Record<string, (services: Services, job: Job, erro
 
 export type RegionWorkers = { regionId: string; close(): Promise<void> };
 
+/**
+ * Starts one Worker per queue of the region, each running up to its queue's concurrency (config
+ * `workerConcurrency`: SYNC_CONCURRENCY, BACKUP_CONCURRENCY, ...; `options.concurrency` overrides it). The
+ * maintenance queue's storage GC scheduler is installed by the reconciler (jobs/storageGc.ts), on start and after.
+ */
 export function startRegionWorkers(
   services: Services,
   regionId: string,
@@ -46,7 +53,7 @@ export function startRegionWorkers(
       {
         connection,
         prefix: services.config.queuePrefix,
-        concurrency: options.concurrency?.[kind] ?? (kind === "restore" ? 2 : 4),
+        concurrency: options.concurrency?.[kind] ?? services.config.workerConcurrency[kind],
         // Long copies and restores keep their lock; a killed worker's job is retaken after the lock expires.
         lockDuration: services.config.leaseMs,
         stalledInterval: Math.max(1000, Math.floor(services.config.leaseMs / 2)),

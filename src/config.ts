@@ -29,6 +29,13 @@ function intFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+/** A worker concurrency: a whole number of at least 1. */
+function concurrencyFromEnv(name: string, fallback: number): number {
+  const value = intFromEnv(name, fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1`);
+  return value;
+}
+
 const secret = process.env.SECRET_KEY ?? "mirror-vault-gateway-local-development-secret";
 
 export const config = {
@@ -46,6 +53,25 @@ export const config = {
   reconcileIntervalMs: intFromEnv("RECONCILE_INTERVAL_MS", 60_000),
   /** How long a worker's claim on a restore (and a BullMQ job lock) lasts without a heartbeat. */
   leaseMs: intFromEnv("LEASE_MS", 30_000),
+  /**
+   * Jobs one region's worker runs at once, per queue. Sync jobs (historical syncs, copies) mostly wait on the
+   * database and storage I/O, so they get the most; restores hold a cluster and stream whole backups, so few.
+   */
+  workerConcurrency: {
+    hana: concurrencyFromEnv("HANA_CONCURRENCY", 4),
+    backup: concurrencyFromEnv("BACKUP_CONCURRENCY", 4),
+    sync: concurrencyFromEnv("SYNC_CONCURRENCY", 16),
+    restore: concurrencyFromEnv("RESTORE_CONCURRENCY", 2),
+    /** Storage GC: one sweep of a region's store at a time. */
+    maintenance: 1,
+  },
+  /** How often each region's storage garbage collection runs (removes chunks no manifest references); 0: never. */
+  storageGcIntervalMs: intFromEnv("STORAGE_GC_INTERVAL_MS", 3_600_000),
+  /**
+   * Unreferenced chunks younger than this stay, so GC never deletes a chunk a running writer is about to name
+   * in its manifest. Keep it longer than any backup or copy takes; 0 only in tests.
+   */
+  storageGcMinAgeMs: intFromEnv("STORAGE_GC_MIN_AGE_MS", 3_600_000),
 };
 
 export type Config = typeof config;

@@ -88,8 +88,33 @@ export async function deleteHanaInstance(services: Services, accountId: string, 
   });
   if (active) throw new FailedPrecondition("an active restore uses this instance; wait for it or cancel it first");
   await services.queues.get(instance.regionId, "backup").removeJobScheduler(jobIds.logBackupScheduler(instanceId));
+  await deleteBackupManifests(services, instanceId);
   await services.db.hanaInstance.delete({ where: { id: instanceId } });
   await services.hana.dropInstance(instanceId);
+}
+
+/**
+ * Deleting an instance cascades its backups (and their copies) in the database; their manifests go first, from
+ * the source vault's region and from each mirror region holding a copy, so the regions' storage GC can reclaim the
+ * chunks no other backup shares. Before the row delete: a failure here leaves the instance in place to retry, never
+ * manifests that no row points at. Queued (not yet running) backup jobs of the instance are dropped too.
+ */
+async function deleteBackupManifests(services: Services, instanceId: string) {
+  const { db, queues, storage } = services;
+  const backups = await db.backup.findMany({
+    where: { instanceId },
+    select: {
+      id: true,
+      status: true,
+      vault: { select: { regionId: true } },
+      copies: { select: { mirrorVault: { select: { regionId: true } } } },
+    },
+  });
+  for (const backup of backups) {
+    if (backup.status === "RUNNING") await queues.remove(backup.vault.regionId, "backup", jobIds.backup(backup.id));
+    await storage.region(backup.vault.regionId).deleteBackup(backup.id);
+    for (const copy of backup.copies) await storage.region(copy.mirrorVault.regionId).deleteBackup(backup.id);
+  }
 }
 
 /** Maps the cluster's refusals onto contract errors: a missing database is bad input, a stopped one a precondition. */

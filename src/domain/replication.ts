@@ -134,7 +134,11 @@ export async function copyToMirror(
   services: Services,
   backupId: string,
   mirrorVaultId: string,
-  options: { signal?: AbortSignal } = {},
+  options: {
+    signal?: AbortSignal;
+    /** The historical sync's copied count to record with this copy (saves it a write and an event per backup). */
+    historicalBackupDone?: number;
+  } = {},
 ): Promise<boolean> {
   const { db, storage } = services;
   const mirror = await db.vault.findUnique({
@@ -145,7 +149,9 @@ export async function copyToMirror(
   const backup = await db.backup.findUnique({ where: { id: backupId }, select: { vaultId: true, status: true } });
   if (backup?.status !== "COMPLETE" || backup.vaultId !== mirror.sourceVaultId) return false;
   const target = storage.region(mirror.regionId);
-  const result = await copyBackup(storage.region(mirror.sourceVault.regionId), target, backupId, options);
+  const result = await copyBackup(storage.region(mirror.sourceVault.regionId), target, backupId, {
+    signal: options.signal,
+  });
   const now = new Date();
   try {
     await db.$transaction([
@@ -154,7 +160,10 @@ export async function copyToMirror(
         create: { backupId, mirrorVaultId, sizeBytes: BigInt(result.sizeBytes), copiedAt: now },
         update: {},
       }),
-      db.replication.update({ where: { mirrorVaultId }, data: { latestReplicationTime: now } }),
+      db.replication.update({
+        where: { mirrorVaultId },
+        data: { latestReplicationTime: now, historicalBackupDone: options.historicalBackupDone },
+      }),
     ]);
   } catch (error) {
     // The mirror was deleted while the copy ran: its teardown may already have passed, so clean up here.
@@ -166,6 +175,67 @@ export async function copyToMirror(
   }
   await services.events.publish("vault:replication", mirrorVaultId, { id: mirrorVaultId });
   return true;
+}
+
+export type HistoricalSyncStart = {
+  /** The mirror's region (where the copies run). */
+  regionId: string;
+  status: "RUNNING" | "COMPLETED";
+  /** Historical backups (COMPLETE in the source before the mirror was created) and how many have a copy already. */
+  total: number;
+  done: number;
+  /** The historical backups still without a copy, oldest first. */
+  todo: string[];
+  /** Backups completed since the mirror's creation whose real-time copy is missing (the safety net's backlog). */
+  missing: string[];
+};
+
+/**
+ * R9: starts (or resumes) a mirror's historical sync in one statement: counts the historical backups and their
+ * copies, marks the replication RUNNING (keeping the first start time) or straight COMPLETED when nothing is left
+ * to copy, and returns what to copy plus the real-time copies that are missing. Null when there is nothing to start:
+ * the mirror is gone or going, or its sync already ended (COMPLETED or FAILED).
+ */
+export async function startHistoricalSync(
+  services: Services,
+  mirrorVaultId: string,
+  startedAt: Date,
+): Promise<HistoricalSyncStart | null> {
+  // Timestamps are UTC wall-clock `timestamp(3)` columns, as Prisma writes them.
+  const at = Prisma.sql`(${startedAt.toISOString()}::timestamptz at time zone 'UTC')`;
+  const rows = await services.db.$queryRaw<HistoricalSyncStart[]>`
+    with m as (
+      select v.id, v."createdAt", v."sourceVaultId", v."regionId"
+      from "Vault" v
+      where v.id = ${mirrorVaultId}::uuid and v.kind = 'MIRROR' and v.status = 'CREATED' and v."sourceVaultId" is not null
+    ), historical as (
+      select count(*)::int as total, count(c."backupId")::int as done,
+        coalesce(array_agg(b.id::text order by b."completedAt", b.id) filter (where c."backupId" is null), '{}') as todo
+      from m
+      join "Backup" b on b."vaultId" = m."sourceVaultId" and b.status = 'COMPLETE' and b."completedAt" < m."createdAt"
+      left join "BackupCopy" c on c."backupId" = b.id and c."mirrorVaultId" = m.id
+    ), missing as (
+      select coalesce(array_agg(b.id::text), '{}') as missing
+      from m
+      join "Backup" b on b."vaultId" = m."sourceVaultId" and b.status = 'COMPLETE' and b."completedAt" >= m."createdAt"
+      where not exists (select 1 from "BackupCopy" c where c."backupId" = b.id and c."mirrorVaultId" = m.id)
+    )
+    update "Replication" r set
+      "historicalSyncStatus" = (case when h.total = h.done then 'COMPLETED' else 'RUNNING' end)::"SyncStatus",
+      "historicalSyncStartedAt" = coalesce(r."historicalSyncStartedAt", ${at}),
+      "historicalSyncCompletedAt" = case when h.total = h.done then ${at} else null end,
+      "historicalBackupTotal" = h.total,
+      "historicalBackupDone" = h.done,
+      "historicalMessage" = null
+    from m, historical h, missing x
+    where r."mirrorVaultId" = m.id and r."historicalSyncStatus" in ('SCHEDULED', 'RUNNING')
+    returning m."regionId" as "regionId", r."historicalSyncStatus"::text as status, h.total, h.done, h.todo, x.missing`;
+  return rows[0] ?? null;
+}
+
+/** Queues the copies of `backupIds` (completed after the mirror's creation) that the real-time path missed. */
+export async function enqueueCopies(services: Services, regionId: string, mirrorVaultId: string, backupIds: string[]) {
+  for (const backupId of backupIds) await enqueueCopy(services, regionId, backupId, mirrorVaultId);
 }
 
 /** What a historical sync's final failure leaves: FAILED with the reason (the reconciler leaves it alone). */

@@ -2,8 +2,11 @@
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 
-/** The queues each region has (`<region>.<kind>`; BullMQ forbids ":" in queue names). */
-export const QUEUE_KINDS = ["hana", "backup", "sync", "restore"] as const;
+/**
+ * The queues each region has (`<region>.<kind>`; BullMQ forbids ":" in queue names). `maintenance` carries the
+ * region's housekeeping (storage garbage collection), so it never takes a slot from backups or syncs.
+ */
+export const QUEUE_KINDS = ["hana", "backup", "sync", "restore", "maintenance"] as const;
 export type QueueKind = (typeof QUEUE_KINDS)[number];
 
 export function queueName(regionId: string, kind: QueueKind): string {
@@ -18,6 +21,7 @@ export const jobIds = {
   historicalSync: (mirrorVaultId: string) => `hsync-${mirrorVaultId}`,
   copy: (backupId: string, mirrorVaultId: string) => `copy-${backupId}-${mirrorVaultId}`,
   restore: (restoreId: string) => `restore-${restoreId}`,
+  storageGcScheduler: (regionId: string) => `storage-gc-${regionId}`,
 };
 
 const defaultJobOptions: JobsOptions = {

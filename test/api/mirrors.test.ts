@@ -2,8 +2,10 @@ import { createHash, randomUUID } from "node:crypto";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runHistoricalSync } from "../../jobs/historicalSync.ts";
 import { reconcileOnce } from "../../jobs/reconciler.ts";
 import { config as defaultConfig } from "../../src/config.ts";
+import { copyToMirror } from "../../src/domain/replication.ts";
 import { jobIds } from "../../src/queue/queues.ts";
 import type { RegionBlobStore } from "../../src/storage/index.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
@@ -261,6 +263,43 @@ describe("replication (R8, R9) against real workers", () => {
     expect(source.backupCount).toBe(3);
     const again = (await gw.gql(key, DELETE, { id: sourceId })).deleteVault;
     expect(again.message ?? "").not.toMatch(/mirror/);
+  });
+});
+
+describe("historical sync resumes (R9)", () => {
+  it("copies only the backups without a copy, and a finished sync run again does nothing", async () => {
+    const sourceId = await createSourceVault(gw, key, SOURCE_REGION, "resumed");
+    const instanceId = await registerInstance(gw, key, SOURCE_REGION, sourceId, { sid: "RS1" });
+    await writeRows(gw, key, instanceId, "RS1", 5);
+    const copiedBefore = await takeBackup(gw, key, SOURCE_REGION, instanceId, "RS1", "COMPLETE");
+    await writeRows(gw, key, instanceId, "RS1", 5);
+    const left = await takeBackup(gw, key, SOURCE_REGION, instanceId, "RS1", "INCREMENTAL");
+
+    const configured = gw.services.config.historicalSyncDelayMs;
+    gw.services.config.historicalSyncDelayMs = 3000;
+    let created: any;
+    try {
+      created = await createMirror(key, { sourceVaultId: sourceId, regionId: MIRROR_REGION, name: "resumed-m" });
+    } finally {
+      gw.services.config.historicalSyncDelayMs = configured;
+    }
+    const mirrorId = uuidOf(created.vault.id);
+    // As if an earlier attempt had copied the first backup before failing.
+    expect(await copyToMirror(gw.services, uuidOf(copiedBefore.id), mirrorId)).toBe(true);
+
+    expect(await waitForSync.historicalSync(gw.services, MIRROR_REGION, mirrorId)).toEqual({ total: 2, copied: 1 });
+    const state = await mirrorState(created.vault.id);
+    expect(state.replication).toMatchObject({
+      historicalSyncStatus: "COMPLETED",
+      historicalProgress: 100,
+      replicatedBackupCount: 2,
+      pendingBackupCount: 0,
+    });
+    expect(await gw.services.storage.region(MIRROR_REGION).readManifest(uuidOf(left.id))).not.toBeNull();
+
+    const again = { data: { mirrorVaultId: mirrorId }, updateProgress: async () => {} } as unknown as Job;
+    expect(await runHistoricalSync(gw.services, again)).toEqual({ skipped: "COMPLETED" });
+    expect((await mirrorState(created.vault.id)).replication).toEqual(state.replication);
   });
 });
 

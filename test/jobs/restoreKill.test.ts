@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcileOnce } from "../../jobs/reconciler.ts";
 import { startRegionWorkers } from "../../jobs/regionWorkers.ts";
 import { jobIds } from "../../src/queue/queues.ts";
+import { watchRow } from "../../src/schema/watchRow.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { closeJobListeners, waitForJob } from "../support/jobs.ts";
@@ -40,14 +41,17 @@ beforeAll(async () => {
   targetInstance = await registerInstance(gw, key, B, targetVault, { sid: "DR2" });
   await setupB.close();
 }, 240_000);
+const children = new Set<ChildProcess>();
 afterAll(async () => {
+  // A worker process must never outlive its test file (it would take the next run's jobs).
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   await closeJobListeners();
   await gw?.close();
 });
 
 function startWorkerProcess(): ChildProcess {
   const config = gw.services.config;
-  return spawn(process.execPath, ["--import", "tsx", "jobs/main.ts", "--region", B], {
+  const child = spawn(process.execPath, ["--import", "tsx", "jobs/main.ts", "--region", B], {
     env: {
       ...process.env,
       DATABASE_URL: config.databaseUrl,
@@ -58,22 +62,27 @@ function startWorkerProcess(): ChildProcess {
     },
     stdio: "ignore",
   });
+  children.add(child);
+  return child;
 }
 
-/** Resolves when the restore row reaches one of the phases (woken by the restore's own events). */
+/** Resolves when the restore row reaches one of the phases, woken by the restore's own events (bounded). */
 async function phaseReached(restoreId: string, phases: string[], timeoutMs = 60_000) {
-  const events = gw.services.events.subscribe("restore:updated", restoreId);
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      const row = await gw.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } });
-      if (phases.includes(row.phase ?? "")) return row;
-      if (Date.now() > deadline) throw new Error(`restore stayed in ${row.phase}`);
-      await Promise.race([events.next(), new Promise((r) => setTimeout(r, 500))]);
-    }
-  } finally {
-    await events.return?.();
+  const rows = watchRow(
+    gw.services.events.subscribe("restore:updated", restoreId),
+    () => gw.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } }),
+    (row) => `${row.status}/${row.phase}/${row.progress}`,
+    (row) => phases.includes(row.phase ?? "") || ["COMPLETE", "FAILED", "CANCELED"].includes(row.status),
+  );
+  const deadline = AbortSignal.timeout(timeoutMs);
+  let last: Awaited<ReturnType<typeof gw.services.db.restore.findUniqueOrThrow>> | undefined;
+  for await (const row of rows) {
+    last = row;
+    if (deadline.aborted) break;
   }
+  if (!last || !phases.includes(last.phase ?? ""))
+    throw new Error(`restore did not reach ${phases.join("/")}: ${last?.phase}`);
+  return last;
 }
 
 const RESTORE = `mutation($input: RestoreFromMirrorInput!) { restoreFromMirror(input: $input) {
@@ -178,4 +187,28 @@ describe("restores survive crashes and lost Redis data", () => {
       await workers.close();
     }
   }, 120_000);
+
+  it("R10: a backup whose copy has not reached the mirror is not used; a restore that needs it says so", async () => {
+    // No worker of the mirror's region runs now, so the new LOG backup's copy job waits in its queue.
+    await writeRows(gw, key, sourceInstance, "BG1", 50);
+    const newest = await writeRows(gw, key, sourceInstance, "BG1", 5);
+    const log = await takeBackup(gw, key, A, sourceInstance, "BG1", "LOG");
+    expect(log.mirroredAt).toBeNull();
+    const PLAN = `query($input: RestoreFromMirrorInput!) { restorePlan(input: $input) { __typename
+      ... on RestorePlan { targetLogPosition } ... on Error { code message } } }`;
+    const base = {
+      mirrorVaultId: mirrorVault,
+      sourceInstanceId: sourceInstance,
+      sourceDatabaseName: "BG1",
+      targetInstanceId: targetInstance,
+    };
+    const mostRecent = await gw.gql(key, PLAN, { input: { ...base, mode: "RECOVERY_TO_MOST_RECENT" } });
+    expect(mostRecent.restorePlan.targetLogPosition).toBe(expected.logPosition);
+    const needsIt = await gw.gql(key, PLAN, {
+      input: { ...base, mode: "RECOVERY_TO_LOG_POSITION", logPosition: newest.logPosition },
+    });
+    expect(needsIt.restorePlan.code).toBe("FAILED_PRECONDITION");
+    expect(needsIt.restorePlan.message).toContain(log.prefix);
+    expect(needsIt.restorePlan.message).toMatch(/not (yet )?mirrored/i);
+  });
 });

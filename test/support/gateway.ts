@@ -28,12 +28,13 @@ export async function startTestGateway(
     databaseUrl,
     storageDir,
     adminApiKey: ADMIN_KEY,
-    queuePrefix: `mvg-test-${name}`,
+    // The pid keeps a stray worker of an earlier run (of this file) away from this run's jobs.
+    queuePrefix: `mvg-test-${name}-${process.pid}`,
     ...overrides,
   });
   const yoga = createGateway(services);
   // Clear this file's queues from earlier runs, then start the regions' workers it asked for.
-  const stale = await services.redis.keys(`${services.config.queuePrefix}:*`);
+  const stale = await services.redis.keys(`mvg-test-${name}-*`);
   if (stale.length) await services.redis.del(...stale);
   const workers = options.workerRegions ? await startWorkers(services, options.workerRegions) : null;
 
