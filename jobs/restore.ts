@@ -10,21 +10,24 @@ import { HanaRecoverAbortedError } from "../src/hana/connector.ts";
 import type { Services } from "../src/services.ts";
 import { registerReconciler } from "./reconciler.ts";
 
-const workerId = `${process.pid}-${randomUUID().slice(0, 8)}`;
 class Canceled extends Error {}
+/** Another run took the restore over (this one stalled past its lease): stop without writing anything. */
+class LeaseLost extends Error {}
 
 export async function runRestore(services: Services, job: Job<{ restoreId: string }>, token?: string) {
   const { db, config } = services;
   const restoreId = job.data.restoreId;
   const now = new Date();
+  // One owner token per run: even a retry in the same process waits for the old run's lease to lapse.
+  const owner = `${process.pid}-${randomUUID()}`;
   const claimed = await db.restore.updateMany({
     where: {
       id: restoreId,
       status: { in: ["QUEUED", "RUNNING", "CANCELING"] },
-      OR: [{ leaseExpiresAt: null }, { leaseExpiresAt: { lt: now } }, { leaseOwner: workerId }],
+      OR: [{ leaseExpiresAt: null }, { leaseExpiresAt: { lt: now } }],
     },
     data: {
-      leaseOwner: workerId,
+      leaseOwner: owner,
       leaseExpiresAt: new Date(now.getTime() + config.leaseMs),
       attempts: { increment: 1 },
     },
@@ -38,33 +41,38 @@ export async function runRestore(services: Services, job: Job<{ restoreId: strin
   }
   const publish = () => services.events.publish("restore:updated", restoreId, { id: restoreId });
   const abort = new AbortController();
-  // Heartbeat: renews the lease and notices a cancel request.
+  // Heartbeat: renews the lease while this run still owns it, and notices a cancel request.
   const heartbeat = setInterval(
     async () => {
-      const row = await db.restore
-        .update({
-          where: { id: restoreId },
+      const renewed = await db.restore
+        .updateMany({
+          where: { id: restoreId, leaseOwner: owner },
           data: { leaseExpiresAt: new Date(Date.now() + config.leaseMs) },
-          select: { status: true },
         })
         .catch(() => null);
+      if (renewed?.count === 0) return abort.abort(new LeaseLost("lease lost"));
+      const row = await db.restore.findUnique({ where: { id: restoreId }, select: { status: true } }).catch(() => null);
       if (row?.status === "CANCELING") abort.abort(new Canceled("canceled"));
     },
     Math.max(250, Math.floor(config.leaseMs / 3)),
   );
 
-  const update = async (data: { phase?: string; progress?: number }) => {
-    const row = await db.restore.update({ where: { id: restoreId }, data, select: { status: true } });
-    await publish();
-    if (row.status === "CANCELING") throw new Canceled("canceled");
+  /** Writes only while this run owns the restore. */
+  const write = async (data: Parameters<typeof db.restore.updateMany>[0]["data"]) => {
+    const { count } = await db.restore.updateMany({ where: { id: restoreId, leaseOwner: owner }, data });
+    if (!count) throw new LeaseLost("lease lost");
   };
+  const update = async (data: { phase?: string; progress?: number }) => {
+    await write(data);
+    await publish();
+    const row = await db.restore.findUnique({ where: { id: restoreId }, select: { status: true } });
+    if (row?.status === "CANCELING") throw new Canceled("canceled");
+  };
+  let recoverStarted = false;
 
   try {
     if (restore.status === "CANCELING") throw new Canceled("canceled");
-    await db.restore.update({
-      where: { id: restoreId },
-      data: { status: "RUNNING", phase: "FETCHING", progress: 0, startedAt: restore.startedAt ?? new Date() },
-    });
+    await write({ status: "RUNNING", phase: "FETCHING", progress: 0, startedAt: restore.startedAt ?? new Date() });
     await publish();
     const plan = restore.plan as StoredPlan;
     const store = services.storage.region(restore.mirrorVault.regionId);
@@ -86,6 +94,7 @@ export async function runRestore(services: Services, job: Job<{ restoreId: strin
     let lastProgressAt = 0;
     const stream = (backupId: string) => store.readBackup(backupId, { verify: true, signal: abort.signal });
     const targetTime = plan.targetTime ? new Date(plan.targetTime) : undefined;
+    recoverStarted = true;
     const result = await services.hana.recover(
       restore.targetInstanceId,
       restore.targetDatabaseName,
@@ -115,47 +124,49 @@ export async function runRestore(services: Services, job: Job<{ restoreId: strin
       select: { digest: true },
     });
     const valid = expected?.digest === actualDigest;
-    await db.restore.update({
-      where: { id: restoreId },
-      data: {
-        status: valid ? "COMPLETE" : "FAILED",
-        phase: "DONE",
-        progress: 100,
-        reachedLogPosition: result.reachedPosition,
-        reachedTime: result.reachedTime,
-        validationStatus: valid ? "SUCCESSFUL" : "FAILED",
-        expectedDigest: expected?.digest ?? null,
-        actualDigest,
-        message: valid
-          ? `RECOVER DATA finished successfully, reached timestamp ${result.reachedTime?.toISOString() ?? "-"}, reached log position ${result.reachedPosition}`
-          : `validation failed: the target's digest ${actualDigest} differs from the source's ${expected?.digest ?? "(none in the catalog)"} at log position ${result.reachedPosition}`,
+    await write({
+      status: valid ? "COMPLETE" : "FAILED",
+      phase: "DONE",
+      progress: 100,
+      reachedLogPosition: result.reachedPosition,
+      reachedTime: result.reachedTime,
+      validationStatus: valid ? "SUCCESSFUL" : "FAILED",
+      expectedDigest: expected?.digest ?? null,
+      actualDigest,
+      message: valid
+        ? `RECOVER DATA finished successfully, reached timestamp ${result.reachedTime?.toISOString() ?? "-"}, reached log position ${result.reachedPosition}`
+        : `validation failed: the target's digest ${actualDigest} differs from the source's ${expected?.digest ?? "(none in the catalog)"} at log position ${result.reachedPosition}`,
+      completedAt: new Date(),
+      activeTarget: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    });
+  } catch (error) {
+    const reason = abort.signal.reason;
+    if (error instanceof LeaseLost || reason instanceof LeaseLost) {
+      // The run that took over owns the restore now; this one leaves everything to it.
+      throw new Error("restore taken over by another worker after this one's lease lapsed");
+    }
+    if (error instanceof Canceled || error instanceof HanaRecoverAbortedError || abort.signal.aborted) {
+      // Only a recovery that began touched the target; a restore cancelled before leaves it as it was.
+      if (recoverStarted) {
+        await services.hana.stopDatabase(restore.targetInstanceId, restore.targetDatabaseName).catch(() => null);
+      }
+      await write({
+        status: "CANCELED",
+        phase: "CANCELED",
+        message: recoverStarted
+          ? `canceled; the target database ${restore.targetDatabaseName} is left stopped`
+          : "canceled before the target database was touched",
         completedAt: new Date(),
         activeTarget: null,
         leaseOwner: null,
         leaseExpiresAt: null,
-      },
-    });
-  } catch (error) {
-    if (error instanceof Canceled || error instanceof HanaRecoverAbortedError || abort.signal.aborted) {
-      await services.hana.stopDatabase(restore.targetInstanceId, restore.targetDatabaseName).catch(() => null);
-      await db.restore.update({
-        where: { id: restoreId },
-        data: {
-          status: "CANCELED",
-          phase: "CANCELED",
-          message: `canceled; the target database ${restore.targetDatabaseName} is left stopped`,
-          completedAt: new Date(),
-          activeTarget: null,
-          leaseOwner: null,
-          leaseExpiresAt: null,
-        },
-      });
+      }).catch(() => null);
       return;
     }
     // Give the lease back so a retry (this or another worker) can start at once.
-    await db.restore
-      .update({ where: { id: restoreId }, data: { leaseOwner: null, leaseExpiresAt: null } })
-      .catch(() => null);
+    await write({ leaseOwner: null, leaseExpiresAt: null }).catch(() => null);
     throw error;
   } finally {
     clearInterval(heartbeat);

@@ -211,4 +211,38 @@ describe("restores survive crashes and lost Redis data", () => {
     expect(needsIt.restorePlan.message).toContain(log.prefix);
     expect(needsIt.restorePlan.message).toMatch(/not (yet )?mirrored/i);
   });
+
+  it("a restore cancelled while still QUEUED ends CANCELED without touching the existing target database", async () => {
+    const data = await gw.gql(key, RESTORE, {
+      input: {
+        mirrorVaultId: mirrorVault,
+        sourceInstanceId: sourceInstance,
+        sourceDatabaseName: "BG1",
+        targetInstanceId: targetInstance,
+        targetDatabaseName: "DR2",
+        mode: "RECOVERY_TO_MOST_RECENT",
+        overwrite: true,
+      },
+    });
+    const id = data.restoreFromMirror.restore.id;
+    const before = await gw.services.hana.getDatabase(uuidOf(targetInstance), "DR2");
+    const cancel = await gw.gql(
+      key,
+      `mutation($id: ID!) { cancelRestore(input: {restoreId: $id}) { ... on RestorePayload { restore { status } } } }`,
+      { id },
+    );
+    expect(cancel.cancelRestore.restore.status).toBe("CANCELING");
+    const workers = startRegionWorkers(gw.services, B);
+    try {
+      await waitForJob(gw.services, B, "restore", jobIds.restore(uuidOf(id)), 60_000);
+    } finally {
+      await workers.close();
+    }
+    const row = await gw.services.db.restore.findUniqueOrThrow({ where: { id: uuidOf(id) } });
+    expect(row.status).toBe("CANCELED");
+    expect(row.message).toMatch(/before the target database was touched/);
+    const after = await gw.services.hana.getDatabase(uuidOf(targetInstance), "DR2");
+    expect(after).toEqual(before);
+    expect(after?.running).toBe(true);
+  });
 });
