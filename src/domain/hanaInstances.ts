@@ -79,17 +79,43 @@ export async function registerHanaInstance(services: Services, accountId: string
 
 /** R18: an instance an active restore reads from or writes to stays. */
 export async function deleteHanaInstance(services: Services, accountId: string, instanceId: string) {
+  const { db } = services;
   const instance = await findInstance(services, accountId, instanceId);
-  const active = await services.db.restore.count({
-    where: {
-      OR: [{ sourceInstanceId: instanceId }, { targetInstanceId: instanceId }],
-      status: { in: [...ACTIVE_RESTORE_STATUSES] },
-    },
-  });
+  const [active, mirrored] = await Promise.all([
+    db.restore.count({
+      where: {
+        OR: [{ sourceInstanceId: instanceId }, { targetInstanceId: instanceId }],
+        status: { in: [...ACTIVE_RESTORE_STATUSES] },
+      },
+    }),
+    db.backupCopy.count({ where: { backup: { instanceId } } }),
+  ]);
   if (active) throw new FailedPrecondition("an active restore uses this instance; wait for it or cancel it first");
+  // Its backups' copies are what a disaster recovery restores from: never drop them as a side effect.
+  if (mirrored) {
+    throw new FailedPrecondition(
+      `${mirrored} of this instance's backups are copied to a mirror vault; delete the mirror first, or keep the instance`,
+    );
+  }
+  const cleanup = await backupCleanup(services, instanceId);
+  try {
+    await db.$transaction([
+      db.restore.deleteMany({
+        where: {
+          OR: [{ sourceInstanceId: instanceId }, { targetInstanceId: instanceId }],
+          status: { notIn: [...ACTIVE_RESTORE_STATUSES] },
+        },
+      }),
+      db.hanaInstance.delete({ where: { id: instanceId } }),
+    ]);
+  } catch (error) {
+    if ((error as { code?: string }).code === "P2003") {
+      throw new FailedPrecondition("a restore started using this instance meanwhile; wait for it or cancel it first");
+    }
+    throw error;
+  }
   await services.queues.get(instance.regionId, "backup").removeJobScheduler(jobIds.logBackupScheduler(instanceId));
-  await deleteBackupManifests(services, instanceId);
-  await services.db.hanaInstance.delete({ where: { id: instanceId } });
+  await cleanup();
   await services.hana.dropInstance(instanceId);
 }
 
@@ -99,22 +125,19 @@ export async function deleteHanaInstance(services: Services, accountId: string, 
  * chunks no other backup shares. Before the row delete: a failure here leaves the instance in place to retry, never
  * manifests that no row points at. Queued (not yet running) backup jobs of the instance are dropped too.
  */
-async function deleteBackupManifests(services: Services, instanceId: string) {
+/** Reads the instance's backups now; the returned clean-up (run once the rows are gone) removes their manifests. */
+async function backupCleanup(services: Services, instanceId: string) {
   const { db, queues, storage } = services;
   const backups = await db.backup.findMany({
     where: { instanceId },
-    select: {
-      id: true,
-      status: true,
-      vault: { select: { regionId: true } },
-      copies: { select: { mirrorVault: { select: { regionId: true } } } },
-    },
+    select: { id: true, status: true, vault: { select: { regionId: true } } },
   });
-  for (const backup of backups) {
-    if (backup.status === "RUNNING") await queues.remove(backup.vault.regionId, "backup", jobIds.backup(backup.id));
-    await storage.region(backup.vault.regionId).deleteBackup(backup.id);
-    for (const copy of backup.copies) await storage.region(copy.mirrorVault.regionId).deleteBackup(backup.id);
-  }
+  return async () => {
+    for (const backup of backups) {
+      if (backup.status === "RUNNING") await queues.remove(backup.vault.regionId, "backup", jobIds.backup(backup.id));
+      await storage.region(backup.vault.regionId).deleteBackup(backup.id);
+    }
+  };
 }
 
 /** Maps the cluster's refusals onto contract errors: a missing database is bad input, a stopped one a precondition. */

@@ -308,18 +308,20 @@ export async function teardownMirror(services: Services, mirrorVaultId: string) 
     where: { id: mirrorVaultId },
     select: { regionId: true, sourceVaultId: true },
   });
-  if (!mirror) return;
-  await queues.remove(mirror.regionId, "sync", jobIds.historicalSync(mirrorVaultId));
-  if (mirror.sourceVaultId) {
-    const pending = await db.backup.findMany({
-      where: { vaultId: mirror.sourceVaultId, copies: { none: { mirrorVaultId } } },
-      select: { id: true },
-    });
-    for (const backup of pending) await queues.remove(mirror.regionId, "sync", jobIds.copy(backup.id, mirrorVaultId));
-  }
-  const store = storage.region(mirror.regionId);
+  if (!mirror) return async () => {};
+  const pending = mirror.sourceVaultId
+    ? await db.backup.findMany({
+        where: { vaultId: mirror.sourceVaultId, copies: { none: { mirrorVaultId } } },
+        select: { id: true },
+      })
+    : [];
   const copies = await db.backupCopy.findMany({ where: { mirrorVaultId }, select: { backupId: true } });
-  for (const copy of copies) await store.deleteBackup(copy.backupId);
+  return async () => {
+    await queues.remove(mirror.regionId, "sync", jobIds.historicalSync(mirrorVaultId));
+    for (const backup of pending) await queues.remove(mirror.regionId, "sync", jobIds.copy(backup.id, mirrorVaultId));
+    const store = storage.region(mirror.regionId);
+    for (const copy of copies) await store.deleteBackup(copy.backupId);
+  };
 }
 
 onMirrorDeleted(teardownMirror);

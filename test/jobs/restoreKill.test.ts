@@ -226,6 +226,22 @@ describe("restores survive crashes and lost Redis data", () => {
     });
     const id = data.restoreFromMirror.restore.id;
     const before = await gw.services.hana.getDatabase(uuidOf(targetInstance), "DR2");
+    // R18: while it is active, neither the mirror it reads nor the instances it uses can be deleted.
+    const delMirror = await gw.gql(
+      key,
+      `mutation($id: ID!) { deleteVault(input: {vaultId: $id}) { __typename ... on Error { code message } } }`,
+      { id: mirrorVault },
+    );
+    expect(delMirror.deleteVault).toMatchObject({ code: "FAILED_PRECONDITION" });
+    expect(delMirror.deleteVault.message).toMatch(/restore/);
+    for (const instance of [targetInstance, sourceInstance]) {
+      const del = await gw.gql(
+        key,
+        `mutation($id: ID!) { deleteHanaInstance(input: {instanceId: $id}) { __typename ... on Error { code message } } }`,
+        { id: instance },
+      );
+      expect(del.deleteHanaInstance.code).toBe("FAILED_PRECONDITION");
+    }
     const cancel = await gw.gql(
       key,
       `mutation($id: ID!) { cancelRestore(input: {restoreId: $id}) { ... on RestorePayload { restore { status } } } }`,

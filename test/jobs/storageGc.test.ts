@@ -109,7 +109,7 @@ describe("storage GC scheduling", () => {
 });
 
 // In order: the first test deletes the second source's instance, the next one the first source's mirror.
-describe("deleting an instance, then GC (both regions)", () => {
+describe("deleting an instance (after its mirror), then GC (both regions)", () => {
   it("removes its backups' manifests here and its copies' in the mirror region; GC reclaims exactly their chunks", async () => {
     const reclaimable: Record<string, Set<string>> = {};
     for (const regionId of REGIONS) {
@@ -119,6 +119,13 @@ describe("deleting an instance, then GC (both regions)", () => {
       reclaimable[regionId] = new Set([...gone].filter((hash) => !kept.has(hash)));
     }
 
+    // While its backups have copies in a mirror, the instance stays: those copies are what a disaster recovery needs.
+    const refused = await gw.gql(key, DELETE_INSTANCE, { id: second.instanceId });
+    expect(refused.deleteHanaInstance.__typename).toBe("FailedPreconditionError");
+    expect(refused.deleteHanaInstance.message).toMatch(/mirror/);
+    expect(await store(SOURCE_REGION).readManifest(second.backupIds[0])).not.toBeNull();
+    const mirrorGone = await gw.gql(key, DELETE_VAULT, { id: second.mirrorGlobalId });
+    expect(mirrorGone.deleteVault.__typename).toBe("DeleteVaultPayload");
     const deleted = await gw.gql(key, DELETE_INSTANCE, { id: second.instanceId });
     expect(deleted.deleteHanaInstance.__typename).toBe("DeleteHanaInstancePayload");
     expect(await gw.services.db.backup.count({ where: { id: { in: second.backupIds } } })).toBe(0);
