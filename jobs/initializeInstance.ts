@@ -34,3 +34,12 @@ export async function initializeInstance(services: Services, job: Job<{ instance
   if (update.status === "INITIALIZED") await scheduleLogBackups(services, instance);
   await services.events.publish("instance:updated", instance.id, { id: instance.id });
 }
+
+/** After the last retry of a transient failure (the connector kept throwing), the instance says why. */
+export async function failInitialization(services: Services, job: Job<{ instanceId: string }>, error: Error) {
+  await services.db.hanaInstance.updateMany({
+    where: { id: job.data.instanceId, status: "INITIALIZING" },
+    data: { status: "INITIALIZE_FAILED", statusMessage: `could not connect after several attempts: ${error.message}` },
+  });
+  await services.events.publish("instance:updated", job.data.instanceId, { id: job.data.instanceId });
+}

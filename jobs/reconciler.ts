@@ -22,7 +22,7 @@ async function reconcileInstancesAndBackups(services: Services, regionIds: strin
   });
   for (const instance of instances) {
     if (instance.status === "INITIALIZING") {
-      await queues.add(
+      await queues.ensure(
         instance.regionId,
         "hana",
         "initialize",

@@ -7,7 +7,7 @@ import type { Services } from "../src/services.ts";
 import { failBackup, runBackup } from "./backup.ts";
 import { runCopy } from "./copyBackup.ts";
 import { failHistoricalSync, runHistoricalSync } from "./historicalSync.ts";
-import { initializeInstance } from "./initializeInstance.ts";
+import { failInitialization, initializeInstance } from "./initializeInstance.ts";
 import { runScheduledLogBackups } from "./logBackup.ts";
 import { failRestore, runRestore } from "./restore.ts";
 import { runStorageGc } from "./storageGc.ts";
@@ -27,6 +27,7 @@ const onFinalFailure: Partial<Record<string, (services: Services, job: Job, erro
   backup: (services, job, error) => failBackup(services, job.data.backupId, error.message),
   restore: failRestore,
   historicalSync: failHistoricalSync,
+  initialize: failInitialization,
 };
 
 export type RegionWorkers = { regionId: string; close(): Promise<void> };
@@ -65,7 +66,12 @@ export function startRegionWorkers(
       console.error(
         `[${regionId}.${kind}] ${job.name} ${job.id} failed${final ? "" : " (will retry)"}: ${error.message}`,
       );
-      if (final) void onFinalFailure[job.name]?.(services, job, error).catch(() => {});
+      // If this write fails too, the reconciler finds the row unfinished and runs the job again.
+      if (final) {
+        void onFinalFailure[job.name]?.(services, job, error).catch((e) =>
+          console.error(`[${regionId}.${kind}] ${e.message}`),
+        );
+      }
     });
     worker.on("error", (error) => console.error(`[${regionId}.${kind}] worker error: ${error.message}`));
     return worker;

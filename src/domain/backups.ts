@@ -74,6 +74,6 @@ export async function startHanaBackup(
 
 export async function enqueueBackup(services: Services, regionId: string, backupId: string) {
   await services.queues
-    .add(regionId, "backup", "backup", { backupId }, { jobId: jobIds.backup(backupId) })
+    .ensure(regionId, "backup", "backup", { backupId }, { jobId: jobIds.backup(backupId) })
     .catch((error) => console.error("[backup] could not queue; the reconciler will", error.message));
 }

@@ -86,7 +86,7 @@ export async function createMirrorVault(services: Services, accountId: string, i
 }
 
 export async function scheduleHistoricalSync(services: Services, mirrorVaultId: string, regionId: string, at: Date) {
-  await services.queues.add(
+  await services.queues.ensure(
     regionId,
     "sync",
     "historicalSync",
@@ -97,14 +97,7 @@ export async function scheduleHistoricalSync(services: Services, mirrorVaultId: 
 
 async function enqueueCopy(services: Services, regionId: string, backupId: string, mirrorVaultId: string) {
   const jobId = jobIds.copy(backupId, mirrorVaultId);
-  const queue = services.queues.get(regionId, "sync");
-  // A copy that exhausted its retries keeps its id in the failed set: retry it rather than adding (a no-op).
-  const existing = await queue.getJob(jobId);
-  if (existing && (await existing.isFailed())) {
-    await existing.retry("failed");
-    return;
-  }
-  await services.queues.add(regionId, "sync", "copy", { backupId, mirrorVaultId }, { jobId });
+  await services.queues.ensure(regionId, "sync", "copy", { backupId, mirrorVaultId }, { jobId });
 }
 
 /**

@@ -207,7 +207,7 @@ export async function restoreFromMirror(services: Services, accountId: string, i
 
 export async function enqueueRestore(services: Services, regionId: string, restoreId: string) {
   await services.queues
-    .add(regionId, "restore", "restore", { restoreId }, { jobId: jobIds.restore(restoreId), attempts: 3 })
+    .ensure(regionId, "restore", "restore", { restoreId }, { jobId: jobIds.restore(restoreId), attempts: 3 })
     .catch((error) => console.error("[restore] could not queue; the reconciler will", error.message));
 }
 

@@ -52,6 +52,28 @@ export class RegionQueues {
     return this.get(regionId, kind).add(name, data, options);
   }
 
+  /**
+   * For work the database says is due: makes sure a live job exists. A job id kept in the completed or failed set
+   * would make a plain `add` a silent no-op, so a finished job is replaced and a failed one retried.
+   */
+  async ensure(
+    regionId: string,
+    kind: QueueKind,
+    name: string,
+    data: object,
+    options: JobsOptions & { jobId: string },
+  ) {
+    const queue = this.get(regionId, kind);
+    const existing = await queue.getJob(options.jobId);
+    if (existing) {
+      const state = await existing.getState();
+      if (state === "failed") return existing.retry("failed");
+      if (state !== "completed") return; // waiting, delayed, active or prioritized: it will run
+      await existing.remove();
+    }
+    await queue.add(name, data, options);
+  }
+
   /** Removes a job unless it is running (a running job notices its row is gone and stops). */
   async remove(regionId: string, kind: QueueKind, jobId: string): Promise<void> {
     const job = await this.get(regionId, kind).getJob(jobId);
