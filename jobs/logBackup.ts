@@ -1,7 +1,7 @@
 // Automatic LOG backups: a BullMQ job scheduler per instance (every logBackupIntervalSeconds, 900 s like HANA's
 // default) on the instance's region, so the point-in-time chain grows without anyone calling a mutation.
 import type { Job } from "bullmq";
-import { backupPrefix, enqueueBackup } from "../src/domain/backups.ts";
+import { queueBackup } from "../src/domain/backups.ts";
 import { jobIds } from "../src/queue/queues.ts";
 import type { Services } from "../src/services.ts";
 
@@ -40,19 +40,6 @@ export async function runScheduledLogBackups(services: Services, job: Job<{ inst
       }),
     ]);
     if (!complete || running || (lastLog && lastLog.logPositionEnd >= database.logPosition)) continue;
-    const now = new Date();
-    const backup = await db.backup.create({
-      data: {
-        accountId: instance.accountId,
-        vaultId: instance.vaultId,
-        instanceId: instance.id,
-        databaseName: database.name,
-        type: "LOG",
-        hanaBackupId: BigInt(now.getTime()),
-        prefix: backupPrefix("LOG", now),
-        startedAt: now,
-      },
-    });
-    await enqueueBackup(services, instance.regionId, backup.id);
+    await queueBackup(services, instance, database.name, "LOG");
   }
 }

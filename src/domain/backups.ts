@@ -2,6 +2,7 @@ import { jobIds } from "../queue/queues.ts";
 import type { Services } from "../services.ts";
 import { FailedPrecondition, InvalidInput } from "./errors.ts";
 import { findInstance } from "./hanaInstances.ts";
+import { isUniqueViolation } from "./vaults.ts";
 
 export type BackupType = "COMPLETE" | "DIFFERENTIAL" | "INCREMENTAL" | "LOG";
 
@@ -55,21 +56,48 @@ export async function startHanaBackup(
       );
     }
   }
-  const now = new Date();
-  const backup = await db.backup.create({
-    data: {
-      accountId,
-      vaultId: vault.id,
-      instanceId: instance.id,
-      databaseName: database.name,
-      type: input.type,
-      hanaBackupId: BigInt(now.getTime()),
-      prefix: backupPrefix(input.type, now),
-      startedAt: now,
-    },
-  });
-  await enqueueBackup(services, instance.regionId, backup.id);
-  return backup;
+  return queueBackup(services, { ...instance, accountId }, database.name, input.type);
+}
+
+/**
+ * The Backup row (RUNNING) is the promise; the region's backup worker fulfils it. Its HANA backup id is epoch
+ * milliseconds like HANA's, but unique per instance: two backups started in one millisecond get consecutive ids.
+ */
+export async function queueBackup(
+  services: Services,
+  instance: { id: string; accountId: string; vaultId: string; regionId: string },
+  databaseName: string,
+  type: BackupType,
+) {
+  for (let attempt = 0; ; attempt++) {
+    const now = new Date();
+    const newest = await services.db.backup.findFirst({
+      where: { instanceId: instance.id },
+      orderBy: { hanaBackupId: "desc" },
+      select: { hanaBackupId: true },
+    });
+    const id = BigInt(now.getTime());
+    const hanaBackupId = newest && newest.hanaBackupId >= id ? newest.hanaBackupId + 1n : id;
+    try {
+      const backup = await services.db.backup.create({
+        data: {
+          accountId: instance.accountId,
+          vaultId: instance.vaultId,
+          instanceId: instance.id,
+          databaseName,
+          type,
+          hanaBackupId,
+          prefix: backupPrefix(type, now),
+          startedAt: now,
+        },
+      });
+      await enqueueBackup(services, instance.regionId, backup.id);
+      return backup;
+    } catch (error) {
+      // Another backup of the instance took this id in the same instant: take the next one.
+      if (!isUniqueViolation(error) || attempt >= 5) throw error;
+    }
+  }
 }
 
 export async function enqueueBackup(services: Services, regionId: string, backupId: string) {

@@ -82,6 +82,10 @@ export async function createMirrorVault(services: Services, accountId: string, i
   await scheduleHistoricalSync(services, mirror.id, input.regionId, scheduledAt).catch((error) => {
     console.error(`[mirror] could not queue the historical sync of ${mirror.id}: ${(error as Error).message}`);
   });
+  // A backup that completed while the mirror row was being written saw no mirror: copy it now (R8), not later.
+  await enqueueMissingCopies(services, mirror.id, input.regionId).catch((error) => {
+    console.error(`[mirror] could not queue missed copies for ${mirror.id}: ${(error as Error).message}`);
+  });
   return mirror;
 }
 
