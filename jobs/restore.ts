@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { DelayedError, type Job } from "bullmq";
 import { enqueueRestore, type StoredPlan } from "../src/domain/restores.ts";
+import { ACTIVE_RESTORE_STATUSES } from "../src/domain/vaults.ts";
 import { HanaRecoverAbortedError } from "../src/hana/connector.ts";
 import type { Services } from "../src/services.ts";
 import { registerReconciler } from "./reconciler.ts";
@@ -23,7 +24,7 @@ export async function runRestore(services: Services, job: Job<{ restoreId: strin
   const claimed = await db.restore.updateMany({
     where: {
       id: restoreId,
-      status: { in: ["QUEUED", "RUNNING", "CANCELING"] },
+      status: { in: [...ACTIVE_RESTORE_STATUSES] },
       OR: [{ leaseExpiresAt: null }, { leaseExpiresAt: { lt: now } }],
     },
     data: {
@@ -33,7 +34,7 @@ export async function runRestore(services: Services, job: Job<{ restoreId: strin
     },
   });
   const restore = await db.restore.findUnique({ where: { id: restoreId }, include: { mirrorVault: true } });
-  if (!restore || !["QUEUED", "RUNNING", "CANCELING"].includes(restore.status)) return;
+  if (!restore || !(ACTIVE_RESTORE_STATUSES as readonly string[]).includes(restore.status)) return;
   if (!claimed.count) {
     // Another worker holds a live lease: look again when it would have expired.
     await job.moveToDelayed(restore.leaseExpiresAt!.getTime() + 100, token);
@@ -177,7 +178,7 @@ export async function runRestore(services: Services, job: Job<{ restoreId: strin
 /** After the last attempt the restore is FAILED with the reason, and its target is free again. */
 export async function failRestore(services: Services, job: Job<{ restoreId: string }>, error: Error) {
   await services.db.restore.updateMany({
-    where: { id: job.data.restoreId, status: { in: ["QUEUED", "RUNNING", "CANCELING"] } },
+    where: { id: job.data.restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] } },
     data: { status: "FAILED", phase: "DONE", message: error.message, completedAt: new Date(), activeTarget: null },
   });
   await services.events.publish("restore:updated", job.data.restoreId, { id: job.data.restoreId });
@@ -186,7 +187,7 @@ export async function failRestore(services: Services, job: Job<{ restoreId: stri
 /** Restores the database says are unfinished get their job back (a no-op while the job still exists). */
 registerReconciler(async (services, regionIds) => {
   const unfinished = await services.db.restore.findMany({
-    where: { status: { in: ["QUEUED", "RUNNING", "CANCELING"] }, mirrorVault: { regionId: { in: regionIds } } },
+    where: { status: { in: [...ACTIVE_RESTORE_STATUSES] }, mirrorVault: { regionId: { in: regionIds } } },
     select: { id: true, mirrorVault: { select: { regionId: true } } },
   });
   for (const restore of unfinished) await enqueueRestore(services, restore.mirrorVault.regionId, restore.id);

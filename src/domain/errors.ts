@@ -9,7 +9,7 @@ export class InvalidInput extends DomainError {
   readonly issues: FieldIssue[];
   constructor(message: string, issues: FieldIssue[] = []) {
     super(message);
-    this.issues = issues.length ? issues : [];
+    this.issues = issues;
   }
   static field(path: string[], message: string): InvalidInput {
     return new InvalidInput(message, [{ path, message }]);

@@ -22,3 +22,12 @@ export function decodeId(typename: NodeTypeName, globalId: string, path: string[
 export function encodeId(typename: NodeTypeName, id: string): string {
   return encodeGlobalID(typename, id);
 }
+
+/** For filters: an id that can't name a row of this type matches nothing (it is not an error to filter by it). */
+export function tryDecodeId(typename: NodeTypeName, globalId: string): string {
+  try {
+    return decodeId(typename, globalId, []);
+  } catch {
+    return "00000000-0000-0000-0000-000000000000";
+  }
+}

@@ -12,9 +12,6 @@ export class RegionCatalogue {
     // A region id stored earlier but since dropped from the catalogue still renders.
     return region ?? { id, name: id };
   }
-  has(id: string): boolean {
-    return this.byId.has(id);
-  }
   /** Throws INVALID_INPUT naming the known regions. */
   require(id: string, path: string[]): RegionInfo {
     const region = this.byId.get(id);

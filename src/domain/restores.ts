@@ -7,7 +7,7 @@ import { Conflict, FailedPrecondition, InvalidInput, NotFound } from "./errors.t
 import { findInstance } from "./hanaInstances.ts";
 import { decodeId } from "./ids.ts";
 import { type CatalogRow, checkTargetDatabaseName, planRestore, type RestorePlan } from "./restorePlanner.ts";
-import { ACTIVE_RESTORE_STATUSES, findVault } from "./vaults.ts";
+import { findVault } from "./vaults.ts";
 
 export type RestoreInput = {
   mirrorVaultId: string;
@@ -231,5 +231,3 @@ export async function cancelRestore(services: Services, accountId: string, resto
   await services.events.publish("restore:updated", restore.id, { id: restore.id });
   return services.db.restore.findUniqueOrThrow({ where: { id: restore.id } });
 }
-
-export const isActive = (status: string) => (ACTIVE_RESTORE_STATUSES as readonly string[]).includes(status);

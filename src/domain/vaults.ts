@@ -11,7 +11,10 @@ export const vaultName = z
   .max(32, "name must be at most 32 characters (after trimming)");
 export const vaultDescription = z.string().max(255, "description must be at most 255 characters");
 
+/** A restore in one of these still uses its mirror vault and instances (R15, R18); the worker drives them to an end. */
 export const ACTIVE_RESTORE_STATUSES = ["CREATED", "QUEUED", "RUNNING", "CANCELING"] as const;
+/** A restore in one of these is over. */
+export const TERMINAL_RESTORE_STATUSES = ["COMPLETE", "PARTIAL_COMPLETE", "FAILED", "CANCELED", "EXPIRED"] as const;
 
 /** The caller's vault, or NOT_FOUND (R17: another account's vault does not exist for this one). */
 export async function findVault(db: Db, accountId: string, vaultId: string) {

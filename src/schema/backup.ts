@@ -3,7 +3,7 @@ import { accountOf } from "../api/context.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { startHanaBackup } from "../domain/backups.ts";
 import { FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
-import { decodeId } from "../domain/ids.ts";
+import { decodeId, tryDecodeId } from "../domain/ids.ts";
 import type { Backup as BackupRow, Prisma } from "../generated/prisma/client.ts";
 import { pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";
@@ -64,14 +64,7 @@ export function backupsInVault(
   vault: { id: string; kind: string },
   filter?: BackupFilterValue | null,
 ): Prisma.BackupWhereInput {
-  let instanceId: string | undefined;
-  if (filter?.instanceId) {
-    try {
-      instanceId = decodeId("HanaInstance", filter.instanceId, ["filter", "instanceId"]);
-    } catch {
-      instanceId = "00000000-0000-0000-0000-000000000000";
-    }
-  }
+  const instanceId = filter?.instanceId ? tryDecodeId("HanaInstance", filter.instanceId) : undefined;
   return {
     ...(vault.kind === "MIRROR" ? { copies: { some: { mirrorVaultId: vault.id } } } : { vaultId: vault.id }),
     ...(instanceId ? { instanceId } : {}),

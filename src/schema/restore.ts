@@ -2,7 +2,7 @@ import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
-import { decodeId } from "../domain/ids.ts";
+import { decodeId, tryDecodeId } from "../domain/ids.ts";
 import {
   cancelRestore,
   findRestore,
@@ -12,6 +12,7 @@ import {
   type StoredPlan,
   storePlan,
 } from "../domain/restores.ts";
+import { TERMINAL_RESTORE_STATUSES } from "../domain/vaults.ts";
 import type { Prisma, Restore as RestoreRow } from "../generated/prisma/client.ts";
 import { Backup } from "./backup.ts";
 import { pageOf } from "./connections.ts";
@@ -126,13 +127,7 @@ function restoreWhere(
 ) {
   const where: Prisma.RestoreWhereInput = { accountId };
   if (filter?.status) where.status = filter.status;
-  if (filter?.targetInstanceId) {
-    try {
-      where.targetInstanceId = decodeId("HanaInstance", filter.targetInstanceId, ["filter", "targetInstanceId"]);
-    } catch {
-      where.id = "00000000-0000-0000-0000-000000000000";
-    }
-  }
+  if (filter?.targetInstanceId) where.targetInstanceId = tryDecodeId("HanaInstance", filter.targetInstanceId);
   return where;
 }
 
@@ -225,7 +220,7 @@ builder.mutationField("cancelRestore", (t) =>
   }),
 );
 
-const TERMINAL = new Set(["COMPLETE", "PARTIAL_COMPLETE", "FAILED", "CANCELED", "EXPIRED"]);
+const TERMINAL = new Set<string>(TERMINAL_RESTORE_STATUSES);
 
 builder.subscriptionField("restoreUpdated", (t) =>
   t.field({

@@ -265,7 +265,11 @@ describe("replication (R8, R9) against real workers", () => {
     const again = (await gw.gql(key, DELETE, { id: sourceId })).deleteVault;
     expect(again.code).toBe("FAILED_PRECONDITION");
     expect(again.message).toMatch(/SAP HANA instance/);
-    const dropInstance = await gw.gql(key, `mutation($id: ID!) { deleteHanaInstance(input: {instanceId: $id}) { __typename ... on Error { code message } } }`, { id: instanceId });
+    const dropInstance = await gw.gql(
+      key,
+      `mutation($id: ID!) { deleteHanaInstance(input: {instanceId: $id}) { __typename ... on Error { code message } } }`,
+      { id: instanceId },
+    );
     expect(dropInstance.deleteHanaInstance.__typename).toBe("DeleteHanaInstancePayload");
     const finally_ = (await gw.gql(key, DELETE, { id: sourceId })).deleteVault;
     expect(finally_.__typename).toBe("DeleteVaultPayload");
