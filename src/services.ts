@@ -1,5 +1,6 @@
 // Everything a request handler or a worker needs, built once per process (or per test file).
 import type { Redis } from "ioredis";
+import pg from "pg";
 import { type Config, config as defaultConfig } from "./config.ts";
 import { createDb, type Db } from "./db/client.ts";
 import { RegionCatalogue } from "./domain/regions.ts";
@@ -33,7 +34,16 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
   await Promise.all([waitReady(redis), waitReady(subscriber)]);
   const events = createEvents(redis, subscriber, config.queuePrefix);
   const queues = new RegionQueues(redis, config.queuePrefix);
-  const simulator = new HanaSimulator(db);
+  // The simulator's bulk loads go to PostgreSQL through pg directly (see src/hana/bulk.ts): a small pool of their own.
+  const bulkPool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: 2,
+    idleTimeoutMillis: 2_000,
+    connectionTimeoutMillis: 10_000,
+    allowExitOnIdle: true,
+  });
+  bulkPool.on("error", (error) => console.error("[bulk pool]", error.message));
+  const simulator = new HanaSimulator(db, { bulk: { pool: bulkPool } });
   const services: Services = {
     config,
     db,
@@ -47,6 +57,7 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     async close() {
       await queues.close();
       await db.$disconnect();
+      await bulkPool.end();
       redis.disconnect();
       subscriber.disconnect();
     },

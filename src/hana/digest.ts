@@ -39,6 +39,11 @@ export class DigestAccumulator {
     this.sum = (this.sum - rowHash(key, value) + MODULUS) & MASK;
   }
 
+  /** Removes a row given its hash (hex SHA-256 of key ‖ 0x00 ‖ value, as `rowHashSql` computes it). */
+  removeHash(hex: string): void {
+    this.sum = (this.sum - BigInt(`0x${hex}`) + MODULUS) & MASK;
+  }
+
   /** Replaces `oldValue` (nothing when null/undefined) by `newValue` for `key`. */
   upsert(key: string, oldValue: string | null | undefined, newValue: string): void {
     if (oldValue !== null && oldValue !== undefined) this.remove(key, oldValue);
@@ -48,6 +53,22 @@ export class DigestAccumulator {
   get hex(): string {
     return this.sum.toString(16).padStart(64, "0");
   }
+}
+
+/** PostgreSQL's expression of `rowHash` (a 32-byte bytea) over the "key" and "value" columns of table alias `t`. */
+export function rowHashSql(t: string): string {
+  return `sha256(convert_to(${t}."key", 'UTF8') || '\\x00'::bytea || convert_to(${t}."value", 'UTF8'))`;
+}
+
+/**
+ * Sums of the 8 big-endian 32-bit limbs of row hashes (hex), as decimal strings, back into a digest: the 256-bit
+ * sum mod 2^256 is Σ limbSum[i] · 2^(32·(7−i)). Lets PostgreSQL add up the hashes without 256-bit arithmetic.
+ */
+export function digestFromLimbSums(limbSums: readonly (string | number | bigint)[]): string {
+  if (limbSums.length !== 8) throw new Error(`expected 8 limb sums, got ${limbSums.length}`);
+  let sum = 0n;
+  for (const [index, limb] of limbSums.entries()) sum += BigInt(limb) << BigInt(32 * (7 - index));
+  return (sum & MASK).toString(16).padStart(64, "0");
 }
 
 /** Full recompute over any row source (an array, or batches streamed from the database). */

@@ -5,10 +5,15 @@
 //   3. load the data backup's rows, apply each delta's rows in order, then replay the log commits in position order
 //      while position ≤ untilPosition and commitTime ≤ untilTime (the first commit beyond the target stops the replay);
 //   4. set position / last commit time / digest to what was reached and start the database.
-// Everything moves in batches (flat memory). Each batch is its own statement; an abort or a failure leaves the
-// database stopped with partial content (like a failed recovery on HANA): recover again to repair it.
+// Everything moves in batches (flat memory: one batch being filled while the previous one is written, each bounded
+// in rows and bytes). Each batch is its own statement; an abort or a failure leaves the database stopped with
+// partial content (like a failed recovery on HANA): recover again to repair it. The running digest is kept as rows
+// go in: the data backup's rows are added; a delta or log batch also gets back the hashes of the rows it replaced
+// (from the same statement) and subtracts them, so no separate read of old values is needed.
 import type { Db } from "../db/client.ts";
+import { type BulkSql, RowBatch } from "./bulk.ts";
 import {
+  HanaBackupFormatError,
   HanaPreconditionError,
   HanaRecoverAbortedError,
   type RecoverChain,
@@ -18,17 +23,57 @@ import {
   type RecoverTarget,
 } from "./connector.ts";
 import { DigestAccumulator, EMPTY_DIGEST } from "./digest.ts";
-import {
-  type CommitEntry,
-  type DataBackupHeader,
-  inBatches,
-  type LogBackupHeader,
-  openBackup,
-  type RowEntry,
-} from "./ndjson.ts";
-import { fetchValues, kindOf, upsertRows } from "./store.ts";
+import { type CommitEntry, type DataBackupHeader, type LogBackupHeader, openBackup, type RowEntry } from "./ndjson.ts";
+import { kindOf, loadRowBatch } from "./store.ts";
 
 const CLEAR_TRANSACTION = { maxWait: 10_000, timeout: 300_000 };
+
+/** How big one load statement gets: whichever limit is reached first closes the batch. */
+export type RecoverBatchLimits = { rows: number; bytes: number };
+
+/** One statement in flight while the caller reads and prepares the next batch (statements stay in order). */
+class Pipeline {
+  private inflight: Promise<void> | null = null;
+
+  /** Waits for the statement in flight (throwing its error). */
+  async drain(): Promise<void> {
+    const inflight = this.inflight;
+    this.inflight = null;
+    if (inflight) await inflight;
+  }
+
+  /** Waits for the statement in flight, then starts `work` without waiting for it. */
+  async start(work: () => Promise<void>, beforeStart: () => void): Promise<void> {
+    await this.drain();
+    beforeStart();
+    const running = work();
+    running.catch(() => {}); // observed by the next drain(); not an unhandled rejection meanwhile
+    this.inflight = running;
+  }
+
+  /** For `finally`: lets a statement still in flight finish, ignoring its outcome (an error is already thrown). */
+  async settle(): Promise<void> {
+    await this.drain().catch(() => {});
+  }
+}
+
+/** A log position: a decimal that fits PostgreSQL's bigint. */
+const DECIMAL = /^(0|[1-9][0-9]{0,18})$/;
+const MAX_POSITION = (1n << 63n) - 1n;
+
+function checkRow(row: unknown, what: string): asserts row is { key: string; value: string } {
+  const r = row as { key?: unknown; value?: unknown } | null;
+  if (typeof r !== "object" || r === null || typeof r.key !== "string" || typeof r.value !== "string") {
+    throw new HanaBackupFormatError(`${what} is not a row with a string key and value`);
+  }
+}
+
+function checkPosition(position: unknown, what: string): string {
+  if (typeof position !== "string" || !DECIMAL.test(position) || BigInt(position) > MAX_POSITION) {
+    throw new HanaBackupFormatError(`${what} has no valid log position`);
+  }
+  return position;
+}
 
 export async function recoverDatabase(
   db: Db,
@@ -37,7 +82,8 @@ export async function recoverDatabase(
   chain: RecoverChain,
   target: RecoverTarget,
   options: RecoverOptions,
-  batchSize: number,
+  bulk: BulkSql,
+  limits: RecoverBatchLimits,
 ): Promise<RecoverResult> {
   const { signal, onProgress } = options;
   const checkpoint = () => {
@@ -95,145 +141,174 @@ export async function recoverDatabase(
       await tx.simCommit.deleteMany({ where: { instanceId, database: databaseName } });
     }, CLEAR_TRANSACTION);
 
-    // Data.
-    let loaded = 0;
-    await progress("LOADING_DATA", 0);
-    for await (const batch of inBatches(dataEntries, batchSize)) {
-      checkpoint();
-      for (const row of batch) digest.add(row.key, row.value);
-      await upsertRows(
-        db,
-        instanceId,
-        databaseName,
-        batch.map((row) => ({ key: row.key, value: row.value, position: BigInt(row.position) })),
-      );
-      loaded += batch.length;
-      await progress("LOADING_DATA", dataHeader.rowCount > 0 ? loaded / dataHeader.rowCount : 1);
-    }
-    await progress("LOADING_DATA", 1);
-
-    // Deltas.
-    for (const [index, stream] of chain.deltas.entries()) {
-      checkpoint();
-      const delta = await openBackup(stream, ["DIFFERENTIAL", "INCREMENTAL"]);
-      const header = delta.header as DataBackupHeader;
-      const entries = delta.entries as AsyncGenerator<RowEntry>;
-      const position = BigInt(header.logPositionEnd);
-      const base = BigInt(header.basePosition ?? "-1");
-      const expectedBase = header.type === "DIFFERENTIAL" ? dataPosition : reachedPosition;
-      const time = header.commitTime === null ? null : new Date(header.commitTime);
-      const problem =
-        base !== expectedBase
-          ? `${header.type} backup at position ${position} is based on position ${base}, expected ${expectedBase}`
-          : position < reachedPosition
-            ? `${header.type} backup at position ${position} is older than position ${reachedPosition} already reached`
-            : beyondTarget(position, time)
-              ? `${header.type} backup at position ${position} is after the recovery target`
-              : null;
-      if (problem) {
-        await delta.close();
-        throw new HanaPreconditionError("BACKUP_CHAIN_BROKEN", problem);
-      }
-      try {
-        let applied = 0;
-        for await (const batch of inBatches(entries, batchSize)) {
-          checkpoint();
-          const old = await fetchValues(
-            db,
-            instanceId,
-            databaseName,
-            batch.map((row) => row.key),
-          );
-          for (const row of batch) digest.upsert(row.key, old.get(row.key), row.value);
-          await upsertRows(
-            db,
-            instanceId,
-            databaseName,
-            batch.map((row) => ({ key: row.key, value: row.value, position: BigInt(row.position) })),
-          );
-          applied += batch.length;
-          await progress(
-            "APPLYING_DELTA",
-            (index + (header.rowCount > 0 ? applied / header.rowCount : 1)) / chain.deltas.length,
-          );
-        }
-      } finally {
-        await delta.close();
-      }
-      reachedPosition = position;
-      reachedTime = time;
-      await progress("APPLYING_DELTA", (index + 1) / chain.deltas.length);
-    }
-
-    // Logs.
-    let stop = false;
-    for (const [index, stream] of chain.logs.entries()) {
-      if (stop) break;
-      checkpoint();
-      const log = await openBackup(stream, ["LOG"]);
-      const header = log.header as LogBackupHeader;
-      const entries = log.entries as AsyncGenerator<CommitEntry>;
-      const start = BigInt(header.logPositionStart);
-      const end = BigInt(header.logPositionEnd);
-      if (end <= reachedPosition) {
-        await log.close(); // entirely covered by what was already loaded
-        continue;
-      }
-      if (start > reachedPosition + 1n) {
-        await log.close();
-        throw gap(reachedPosition, start);
-      }
-      const span = Number(end - start + 1n);
-      const replayBatch = async (commits: CommitEntry[]) => {
-        checkpoint();
-        const keys = [...new Set(commits.flatMap((commit) => commit.rows.map((row) => row.key)))];
-        const stored = await fetchValues(db, instanceId, databaseName, keys);
-        const latest = new Map<string, { value: string; position: bigint }>();
-        for (const commit of commits) {
-          const position = BigInt(commit.position);
-          for (const row of commit.rows) {
-            digest.upsert(row.key, latest.get(row.key)?.value ?? stored.get(row.key), row.value);
-            latest.set(row.key, { value: row.value, position });
-          }
-        }
-        await upsertRows(
-          db,
-          instanceId,
-          databaseName,
-          [...latest].map(([key, row]) => ({ key, value: row.value, position: row.position })),
-        );
-        const last = commits[commits.length - 1]!;
-        reachedPosition = BigInt(last.position);
-        reachedTime = new Date(last.commitTime);
-        await progress("REPLAYING_LOG", (index + Number(reachedPosition - start + 1n) / span) / chain.logs.length);
+    const pipeline = new Pipeline();
+    const batch = new RowBatch();
+    const full = () => batch.rows >= limits.rows || batch.bytes >= limits.bytes;
+    try {
+      // Data: every row is new (the database was just cleared), so nothing is replaced.
+      let loaded = 0;
+      let entry = 0;
+      await progress("LOADING_DATA", 0);
+      const sendData = async () => {
+        const rows = batch.rows;
+        const bytes = batch.take();
+        await pipeline.start(async () => {
+          await loadRowBatch(bulk, instanceId, databaseName, bytes, false);
+          loaded += rows;
+          await progress("LOADING_DATA", dataHeader.rowCount > 0 ? loaded / dataHeader.rowCount : 1);
+        }, checkpoint);
       };
-      let pending: CommitEntry[] = [];
-      let pendingRows = 0;
-      let expected = reachedPosition + 1n;
-      try {
-        for await (const commit of entries) {
-          const position = BigInt(commit.position);
-          if (position < expected) continue; // already in the data backup / deltas / an earlier log backup
-          if (position > expected) throw gap(expected - 1n, position);
-          if (beyondTarget(position, new Date(commit.commitTime))) {
-            stop = true;
-            break;
-          }
-          pending.push(commit);
-          pendingRows += commit.rows.length;
-          expected = position + 1n;
-          if (pendingRows >= batchSize) {
-            await replayBatch(pending);
-            pending = [];
-            pendingRows = 0;
-          }
-        }
-        if (pending.length > 0) await replayBatch(pending);
-      } finally {
-        await log.close();
+      for await (const row of dataEntries) {
+        entry++;
+        checkRow(row, `data backup entry ${entry}`);
+        digest.add(row.key, row.value);
+        // The entry's own line is such a row object already (it parsed as one): its bytes are passed on as they are.
+        checkPosition(row.position, `data backup entry ${entry}`);
+        batch.pushLine(data.lineBytes());
+        if (full()) await sendData();
       }
+      if (batch.rows > 0) await sendData();
+      await pipeline.drain();
+      await progress("LOADING_DATA", 1);
+
+      // Deltas: rows replace what the data backup (or an earlier delta) loaded.
+      for (const [index, stream] of chain.deltas.entries()) {
+        checkpoint();
+        const delta = await openBackup(stream, ["DIFFERENTIAL", "INCREMENTAL"]);
+        const header = delta.header as DataBackupHeader;
+        const entries = delta.entries as AsyncGenerator<RowEntry>;
+        const position = BigInt(header.logPositionEnd);
+        const base = BigInt(header.basePosition ?? "-1");
+        const expectedBase = header.type === "DIFFERENTIAL" ? dataPosition : reachedPosition;
+        const time = header.commitTime === null ? null : new Date(header.commitTime);
+        const problem =
+          base !== expectedBase
+            ? `${header.type} backup at position ${position} is based on position ${base}, expected ${expectedBase}`
+            : position < reachedPosition
+              ? `${header.type} backup at position ${position} is older than position ${reachedPosition} already reached`
+              : beyondTarget(position, time)
+                ? `${header.type} backup at position ${position} is after the recovery target`
+                : null;
+        if (problem) {
+          await delta.close();
+          throw new HanaPreconditionError("BACKUP_CHAIN_BROKEN", problem);
+        }
+        try {
+          let applied = 0;
+          let deltaEntry = 0;
+          const sendDelta = async () => {
+            const rows = batch.rows;
+            const bytes = batch.take();
+            await pipeline.start(async () => {
+              for (const hash of await loadRowBatch(bulk, instanceId, databaseName, bytes, true)) {
+                digest.removeHash(hash);
+              }
+              applied += rows;
+              await progress(
+                "APPLYING_DELTA",
+                (index + (header.rowCount > 0 ? applied / header.rowCount : 1)) / chain.deltas.length,
+              );
+            }, checkpoint);
+          };
+          for await (const row of entries) {
+            deltaEntry++;
+            checkRow(row, `${header.type} backup entry ${deltaEntry}`);
+            checkPosition(row.position, `${header.type} backup entry ${deltaEntry}`);
+            digest.add(row.key, row.value);
+            batch.pushLine(delta.lineBytes());
+            if (full()) await sendDelta();
+          }
+          if (batch.rows > 0) await sendDelta();
+          await pipeline.drain();
+        } finally {
+          await delta.close();
+        }
+        reachedPosition = position;
+        reachedTime = time;
+        await progress("APPLYING_DELTA", (index + 1) / chain.deltas.length);
+      }
+
+      // Logs.
+      let stop = false;
+      for (const [index, stream] of chain.logs.entries()) {
+        if (stop) break;
+        checkpoint();
+        const log = await openBackup(stream, ["LOG"]);
+        const header = log.header as LogBackupHeader;
+        const entries = log.entries as AsyncGenerator<CommitEntry>;
+        const start = BigInt(header.logPositionStart);
+        const end = BigInt(header.logPositionEnd);
+        if (end <= reachedPosition) {
+          await log.close(); // entirely covered by what was already loaded
+          continue;
+        }
+        if (start > reachedPosition + 1n) {
+          await log.close();
+          throw gap(reachedPosition, start);
+        }
+        const span = Number(end - start + 1n);
+        // A batch of commits is written as the last value of each key it touches (at that commit's position).
+        let latest = new Map<string, { value: string; position: string }>();
+        let latestBytes = 0;
+        let pendingCommits = 0;
+        let last: { position: bigint; time: Date } | null = null;
+        const replayBatch = async () => {
+          const upto = last!;
+          for (const [key, row] of latest) {
+            digest.add(key, row.value);
+            batch.push(key, row.value, row.position);
+          }
+          latest = new Map();
+          latestBytes = 0;
+          pendingCommits = 0;
+          const rows = batch.rows;
+          const bytes = batch.take();
+          await pipeline.start(async () => {
+            if (rows > 0) {
+              for (const hash of await loadRowBatch(bulk, instanceId, databaseName, bytes, true)) {
+                digest.removeHash(hash);
+              }
+            }
+            reachedPosition = upto.position;
+            reachedTime = upto.time;
+            await progress("REPLAYING_LOG", (index + Number(upto.position - start + 1n) / span) / chain.logs.length);
+          }, checkpoint);
+        };
+        let expected = reachedPosition + 1n;
+        try {
+          for await (const commit of entries) {
+            const position = BigInt(checkPosition(commit.position, "log backup entry"));
+            if (position < expected) continue; // already in the data backup / deltas / an earlier log backup
+            if (position > expected) throw gap(expected - 1n, position);
+            const time = new Date(commit.commitTime);
+            if (beyondTarget(position, time)) {
+              stop = true;
+              break;
+            }
+            if (!Array.isArray(commit.rows)) throw new HanaBackupFormatError(`log entry ${position} has no rows`);
+            for (const row of commit.rows) {
+              checkRow(row, `a row of log entry ${position}`);
+              // A key written again: only its last value is written, and the earlier one no longer weighs.
+              const previous = latest.get(row.key);
+              if (previous) latestBytes -= previous.value.length;
+              latest.set(row.key, { value: row.value, position: commit.position });
+              latestBytes += row.key.length + row.value.length;
+            }
+            last = { position, time };
+            pendingCommits++;
+            expected = position + 1n;
+            if (latest.size >= limits.rows || latestBytes >= limits.bytes) await replayBatch();
+          }
+          if (pendingCommits > 0) await replayBatch();
+          await pipeline.drain();
+        } finally {
+          await log.close();
+        }
+      }
+      if (chain.logs.length > 0) await progress("REPLAYING_LOG", 1);
+    } finally {
+      await pipeline.settle();
     }
-    if (chain.logs.length > 0) await progress("REPLAYING_LOG", 1);
 
     checkpoint();
     await db.simDatabase.update({

@@ -2,6 +2,7 @@
 // SimCommit) so it survives a restart. See DESIGN.md "The SAP HANA simulator" and connector.ts for the contract.
 import { randomBytes, randomInt } from "node:crypto";
 import type { Db } from "../db/client.ts";
+import { BulkSql, type BulkSqlOptions } from "./bulk.ts";
 import {
   type BackupStreamResult,
   type CatalogPoint,
@@ -18,12 +19,13 @@ import {
 import { DigestAccumulator, EMPTY_DIGEST } from "./digest.ts";
 import { checkEndpoint } from "./endpoint.ts";
 import { BACKUP_FORMAT, type DataBackupHeader, encodeLines, type LogBackupHeader, trailer } from "./ndjson.ts";
-import { recoverDatabase } from "./recover.ts";
+import { type RecoverBatchLimits, recoverDatabase } from "./recover.ts";
 import { openSnapshotStream, type Tx } from "./snapshot.ts";
 import {
   type Client,
   type CommitRecord,
   commitsBetween,
+  digestOfStoredRows,
   fetchValues,
   insertCommits,
   loadDatabase,
@@ -36,8 +38,12 @@ import {
 } from "./store.ts";
 
 export type HanaSimulatorOptions = {
-  /** Rows per SQL batch when streaming backups, recovering and recomputing digests (default 1000). */
+  /** Rows per SQL batch when streaming backups (default 1000) and at most per load statement when recovering. */
   batchSize?: number;
+  /** Bytes of row data per load statement when recovering (default 4 MiB; 256 KiB when going through Prisma). */
+  recoverBatchBytes?: number;
+  /** Where recovery's load statements go (default: a small pg pool made from the Prisma client's adapter). */
+  bulk?: BulkSqlOptions;
   /** Commits per SQL batch when streaming LOG backups (default 250). */
   logBatchSize?: number;
   /** A backup stream not pulled for this long is abandoned and its snapshot released (default 10 minutes). */
@@ -66,12 +72,20 @@ export class HanaSimulator implements HanaConnector {
   private readonly batchSize: number;
   private readonly logBatchSize: number;
   private readonly backupIdleTimeoutMs: number;
+  private readonly bulk: BulkSql;
+  private readonly recoverLimits: RecoverBatchLimits;
 
   constructor(
     private readonly db: Db,
     options: HanaSimulatorOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 1000;
+    this.bulk = new BulkSql(db, options.bulk);
+    // Through Prisma every statement's parameters are retained by its debug history (see bulk.ts): keep them small.
+    this.recoverLimits = {
+      rows: options.batchSize ?? 50_000,
+      bytes: options.recoverBatchBytes ?? (this.bulk.fallback ? 256 * 1024 : 4 * 1024 * 1024),
+    };
     this.logBatchSize = options.logBatchSize ?? 250;
     this.backupIdleTimeoutMs = options.backupIdleTimeoutMs ?? 600_000;
   }
@@ -128,18 +142,18 @@ export class HanaSimulator implements HanaConnector {
     ]);
   }
 
-  /** Streams every row in key order and sums their hashes; the stored digest is not consulted. */
+  /** Releases the connections recovery opened (they also close by themselves when idle). */
+  async close(): Promise<void> {
+    await this.bulk.close();
+  }
+
+  /**
+   * Recomputes the digest from every row (PostgreSQL hashes the rows and sums the hashes, so the rows don't travel);
+   * the stored digest is not consulted.
+   */
   async computeDigest(instanceId: string, databaseName: string): Promise<string> {
     if (!(await loadDatabase(this.db, instanceId, databaseName))) throw notFound(instanceId, databaseName);
-    const digest = new DigestAccumulator();
-    let after: string | null = null;
-    for (;;) {
-      const rows = await rowsByKey(this.db, instanceId, databaseName, after, this.batchSize);
-      for (const row of rows) digest.add(row.key, row.value);
-      if (rows.length < this.batchSize) break;
-      after = rows[rows.length - 1]!.key;
-    }
-    return digest.hex;
+    return digestOfStoredRows(this.db, instanceId, databaseName);
   }
 
   /**
@@ -422,7 +436,7 @@ export class HanaSimulator implements HanaConnector {
     target: RecoverTarget,
     options: RecoverOptions = {},
   ): Promise<RecoverResult> {
-    return recoverDatabase(this.db, instanceId, databaseName, chain, target, options, this.batchSize);
+    return recoverDatabase(this.db, instanceId, databaseName, chain, target, options, this.bulk, this.recoverLimits);
   }
 }
 

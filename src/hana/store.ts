@@ -1,7 +1,10 @@
 // Batched SQL over the simulator's tables (SimDatabase, SimRow, SimCommit). Every statement moves a whole batch
 // (arrays through `unnest`), never one row per round trip.
 import type { Db } from "../db/client.ts";
+import { Prisma } from "../generated/prisma/client.ts";
+import type { BulkSql, RowBatchSql } from "./bulk.ts";
 import type { HanaDatabaseKind, HanaDatabaseState } from "./connector.ts";
+import { digestFromLimbSums, rowHashSql } from "./digest.ts";
 import type { Tx } from "./snapshot.ts";
 
 export type Client = Db | Tx;
@@ -71,6 +74,28 @@ export async function fetchValues(
   return values;
 }
 
+/**
+ * Prisma keeps the parameters of its last ~100 debug calls alive (see bulk.ts), so statements sent through it are
+ * kept to about this many bytes of parameters: what stays retained is then a few MB, not 100 × a huge batch.
+ */
+const PRISMA_STATEMENT_BYTES = 256 * 1024;
+
+/** Splits `items` into runs of at most `maxCount` items weighing about `maxBytes` at most (never an empty run). */
+function* runs<T>(items: readonly T[], weigh: (item: T) => number, maxBytes: number, maxCount: number): Generator<T[]> {
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < items.length; i++) {
+    const weight = weigh(items[i]!);
+    if (i > start && (bytes + weight > maxBytes || i - start >= maxCount)) {
+      yield items.slice(start, i);
+      start = i;
+      bytes = 0;
+    }
+    bytes += weight;
+  }
+  if (start < items.length) yield items.slice(start);
+}
+
 /** Inserts or replaces rows (each key at most once per call). */
 export async function upsertRows(
   client: Client,
@@ -79,8 +104,8 @@ export async function upsertRows(
   rows: readonly { key: string; value: string; position: bigint }[],
   chunkSize = 5_000,
 ): Promise<void> {
-  for (let i = 0; i < rows.length; i += chunkSize) {
-    const chunk = rows.slice(i, i + chunkSize);
+  const weigh = (row: { key: string; value: string }) => row.key.length + row.value.length + 32;
+  for (const chunk of runs(rows, weigh, PRISMA_STATEMENT_BYTES, chunkSize)) {
     const json = JSON.stringify(chunk.map((row) => ({ k: row.key, v: row.value, p: row.position.toString() })));
     await client.$executeRaw`
       INSERT INTO "SimRow" ("instanceId", "database", "key", "value", "position")
@@ -88,6 +113,70 @@ export async function upsertRows(
       FROM json_to_recordset(${json}::json) AS t(k text, v text, p bigint)
       ON CONFLICT ("instanceId", "database", "key") DO UPDATE SET "value" = excluded."value", "position" = excluded."position"`;
   }
+}
+
+const UPSERT_CONFLICT = `ON CONFLICT ("instanceId", "database", "key")
+  DO UPDATE SET "value" = excluded."value", "position" = excluded."position"`;
+
+/**
+ * Inserts or replaces a batch of rows (each key at most once per batch) in one statement. With `returnReplaced`,
+ * also returns the hashes (`rowHash`, hex) of the rows it replaced, read in the same statement (same snapshot), so a
+ * running digest can subtract them without a separate read of the old values.
+ */
+export async function loadRowBatch(
+  bulk: BulkSql,
+  instanceId: string,
+  database: string,
+  batch: RowBatchSql,
+  returnReplaced: boolean,
+): Promise<string[]> {
+  const params = [instanceId, database, ...batch.params];
+  if (!returnReplaced) {
+    await bulk.query(
+      `INSERT INTO "SimRow" ("instanceId", "database", "key", "value", "position")
+       SELECT $1::uuid, $2, t."key", t."value", t."position" FROM ${batch.source}
+       ${UPSERT_CONFLICT}`,
+      params,
+    );
+    return [];
+  }
+  const rows = await bulk.query<{ h: string }>(
+    `WITH input AS MATERIALIZED (SELECT t."key", t."value", t."position" FROM ${batch.source}),
+     replaced AS (
+       SELECT encode(${rowHashSql("r")}, 'hex') AS h FROM "SimRow" r JOIN input i ON r."key" = i."key"
+       WHERE r."instanceId" = $1::uuid AND r."database" = $2),
+     written AS (
+       INSERT INTO "SimRow" ("instanceId", "database", "key", "value", "position")
+       SELECT $1::uuid, $2, input."key", input."value", input."position" FROM input
+       ${UPSERT_CONFLICT})
+     SELECT h FROM replaced`,
+    params,
+  );
+  return rows.map((row) => row.h);
+}
+
+/** Σ over rows of the `index`-th big-endian 32-bit limb of their hash `h` (bytea), as an SQL expression. */
+const limbSum = (index: number) => {
+  const byte = (offset: number) => `get_byte(h, ${index * 4 + offset})::bigint`;
+  return `sum((${byte(0)} << 24) | (${byte(1)} << 16) | (${byte(2)} << 8) | ${byte(3)})::text`;
+};
+const LIMB_SUMS = Prisma.raw(`ARRAY[${[0, 1, 2, 3, 4, 5, 6, 7].map(limbSum).join(", ")}]`);
+const ROW_HASH = Prisma.raw(rowHashSql("r"));
+
+/**
+ * The content digest recomputed from every row by PostgreSQL: it hashes the rows and adds up the hashes' 32-bit
+ * limbs (only eight numbers come back), independent of the digest stored in SimDatabase.
+ */
+export async function digestOfStoredRows(client: Client, instanceId: string, database: string): Promise<string> {
+  // OFFSET 0 keeps the subquery from being flattened, which would hash every row once per limb.
+  const [sums] = await client.$queryRaw<{ limbs: (string | null)[] }[]>`
+    SELECT ${LIMB_SUMS} AS limbs
+    FROM (
+      SELECT ${ROW_HASH} AS h FROM "SimRow" r
+      WHERE r."instanceId" = ${instanceId}::uuid AND r."database" = ${database}
+      OFFSET 0
+    ) hashes`;
+  return digestFromLimbSums(sums!.limbs.map((limb) => limb ?? "0"));
 }
 
 export type CommitRecord = {
@@ -104,8 +193,12 @@ export async function insertCommits(
   commits: readonly CommitRecord[],
   chunkSize = 2_000,
 ): Promise<void> {
-  for (let i = 0; i < commits.length; i += chunkSize) {
-    const chunk = commits.slice(i, i + chunkSize);
+  const weigh = (commit: CommitRecord) => {
+    let bytes = 128;
+    for (const row of commit.rows) bytes += row.key.length + row.value.length + 16;
+    return bytes;
+  };
+  for (const chunk of runs(commits, weigh, PRISMA_STATEMENT_BYTES, chunkSize)) {
     const json = JSON.stringify(
       chunk.map((commit) => ({
         p: commit.position.toString(),
