@@ -69,6 +69,7 @@ export async function diffSql(from: string | null, to: string): Promise<string> 
 
 /** Applies pending migration folders and records them in `_prisma_migrations`, as `prisma migrate deploy` does. */
 export async function applyMigrations(connectionString: string): Promise<string[]> {
+  await renamePathRecordedMigrations(connectionString);
   const names = (await readdir(migrationsDir, { withFileTypes: true }))
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
@@ -97,4 +98,31 @@ export async function applyMigrations(connectionString: string): Promise<string[
     });
     return result.appliedMigrationNames;
   });
+}
+
+/**
+ * Early builds recorded each migration under its absolute folder path, so a database migrated from another checkout
+ * looked unmigrated. Renames those records to the folder name; failed attempts left beside a finished one go.
+ */
+async function renamePathRecordedMigrations(connectionString: string): Promise<void> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ exists: boolean }>(
+      "select to_regclass('_prisma_migrations') is not null as exists",
+    );
+    if (!rows[0]?.exists) return;
+    await client.query("begin");
+    await client.query(
+      "update _prisma_migrations set migration_name = regexp_replace(migration_name, '^.*/', '') where migration_name like '%/%'",
+    );
+    await client.query(`delete from _prisma_migrations m where m.finished_at is null and exists (
+      select 1 from _prisma_migrations f where f.migration_name = m.migration_name and f.finished_at is not null)`);
+    await client.query(`delete from _prisma_migrations m where m.finished_at is not null and exists (
+      select 1 from _prisma_migrations f where f.migration_name = m.migration_name and f.finished_at is not null
+        and (f.finished_at, f.id) < (m.finished_at, m.id))`);
+    await client.query("commit");
+  } finally {
+    await client.end();
+  }
 }

@@ -47,4 +47,23 @@ describe("migrations", () => {
     }
     expect(await applyMigrations(url)).toEqual([]);
   });
+
+  it("repairs a database whose migrations an early build recorded under their absolute path", async () => {
+    const url = await freshDatabase("migrations_paths");
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(
+        "update _prisma_migrations set migration_name = '/elsewhere/prisma/migrations/' || migration_name",
+      );
+      // ...and a failed attempt another checkout left under the folder name
+      await client.query(`insert into _prisma_migrations (id, checksum, migration_name, started_at, applied_steps_count)
+        select gen_random_uuid()::text, checksum, regexp_replace(migration_name, '^.*/', ''), now(), 0 from _prisma_migrations`);
+      expect(await applyMigrations(url)).toEqual([]);
+      const { rows } = await client.query("select migration_name, finished_at from _prisma_migrations");
+      expect(rows.every((r) => !r.migration_name.includes("/") && r.finished_at !== null)).toBe(true);
+    } finally {
+      await client.end();
+    }
+  });
 });
