@@ -85,6 +85,17 @@ async function phaseReached(restoreId: string, phases: string[], timeoutMs = 60_
   return last;
 }
 
+/** A restore of BG1 from the mirror into the target instance, with the given differences. */
+function restoreInput(overrides: Record<string, unknown> = {}) {
+  return {
+    mirrorVaultId: mirrorVault,
+    sourceInstanceId: sourceInstance,
+    sourceDatabaseName: "BG1",
+    targetInstanceId: targetInstance,
+    ...overrides,
+  };
+}
+
 const RESTORE = `mutation($input: RestoreFromMirrorInput!) { restoreFromMirror(input: $input) {
   ... on RestorePayload { restore { id } } ... on Error { code message } } }`;
 
@@ -92,14 +103,7 @@ describe("restores survive crashes and lost Redis data", () => {
   it("a worker killed with SIGKILL mid-restore is replaced and the restore completes with a correct digest", async () => {
     const child = startWorkerProcess();
     const data = await gw.gql(key, RESTORE, {
-      input: {
-        mirrorVaultId: mirrorVault,
-        sourceInstanceId: sourceInstance,
-        sourceDatabaseName: "BG1",
-        targetInstanceId: targetInstance,
-        mode: "RECOVERY_TO_MOST_RECENT",
-        overwrite: true,
-      },
+      input: restoreInput({ mode: "RECOVERY_TO_MOST_RECENT", overwrite: true }),
     });
     const restoreId = uuidOf(data.restoreFromMirror.restore.id);
     const midway = await phaseReached(restoreId, ["LOADING_DATA", "APPLYING_DELTA", "REPLAYING_LOG"]);
@@ -122,15 +126,7 @@ describe("restores survive crashes and lost Redis data", () => {
 
   it("a restore whose job Redis lost is queued again by the reconciler and completes", async () => {
     const data = await gw.gql(key, RESTORE, {
-      input: {
-        mirrorVaultId: mirrorVault,
-        sourceInstanceId: sourceInstance,
-        sourceDatabaseName: "BG1",
-        targetInstanceId: targetInstance,
-        targetDatabaseName: "BG1",
-        mode: "RECOVERY_TO_MOST_RECENT",
-        overwrite: true,
-      },
+      input: restoreInput({ targetDatabaseName: "BG1", mode: "RECOVERY_TO_MOST_RECENT", overwrite: true }),
     });
     const restoreId = uuidOf(data.restoreFromMirror.restore.id);
     // Lose this file's Redis data (only its prefix: other test files share the server).
@@ -154,15 +150,7 @@ describe("restores survive crashes and lost Redis data", () => {
     const workers = startRegionWorkers(gw.services, B);
     try {
       const data = await gw.gql(key, RESTORE, {
-        input: {
-          mirrorVaultId: mirrorVault,
-          sourceInstanceId: sourceInstance,
-          sourceDatabaseName: "BG1",
-          targetInstanceId: targetInstance,
-          targetDatabaseName: "BG1",
-          mode: "RECOVERY_TO_MOST_RECENT",
-          overwrite: true,
-        },
+        input: restoreInput({ targetDatabaseName: "BG1", mode: "RECOVERY_TO_MOST_RECENT", overwrite: true }),
       });
       const id = data.restoreFromMirror.restore.id;
       await phaseReached(uuidOf(id), ["LOADING_DATA", "APPLYING_DELTA", "REPLAYING_LOG"]);
@@ -196,12 +184,7 @@ describe("restores survive crashes and lost Redis data", () => {
     expect(log.mirroredAt).toBeNull();
     const PLAN = `query($input: RestoreFromMirrorInput!) { restorePlan(input: $input) { __typename
       ... on RestorePlan { targetLogPosition } ... on Error { code message } } }`;
-    const base = {
-      mirrorVaultId: mirrorVault,
-      sourceInstanceId: sourceInstance,
-      sourceDatabaseName: "BG1",
-      targetInstanceId: targetInstance,
-    };
+    const base = restoreInput();
     const mostRecent = await gw.gql(key, PLAN, { input: { ...base, mode: "RECOVERY_TO_MOST_RECENT" } });
     expect(mostRecent.restorePlan.targetLogPosition).toBe(expected.logPosition);
     const needsIt = await gw.gql(key, PLAN, {
@@ -214,15 +197,7 @@ describe("restores survive crashes and lost Redis data", () => {
 
   it("a restore cancelled while still QUEUED ends CANCELED without touching the existing target database", async () => {
     const data = await gw.gql(key, RESTORE, {
-      input: {
-        mirrorVaultId: mirrorVault,
-        sourceInstanceId: sourceInstance,
-        sourceDatabaseName: "BG1",
-        targetInstanceId: targetInstance,
-        targetDatabaseName: "DR2",
-        mode: "RECOVERY_TO_MOST_RECENT",
-        overwrite: true,
-      },
+      input: restoreInput({ targetDatabaseName: "DR2", mode: "RECOVERY_TO_MOST_RECENT", overwrite: true }),
     });
     const id = data.restoreFromMirror.restore.id;
     const before = await gw.services.hana.getDatabase(uuidOf(targetInstance), "DR2");
