@@ -1,8 +1,7 @@
 // Everything a request handler or a worker needs, built once per process (or per test file).
 import type { Redis } from "ioredis";
-import pg from "pg";
 import { type Config, config as defaultConfig } from "./config.ts";
-import { createDb, type Db } from "./db/client.ts";
+import { createBulkPool, createDb, type Db } from "./db/client.ts";
 import { RegionCatalogue } from "./domain/regions.ts";
 import { createEvents, type Events } from "./events/pubsub.ts";
 import type { HanaConnector } from "./hana/connector.ts";
@@ -34,15 +33,7 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
   await Promise.all([waitReady(redis), waitReady(subscriber)]);
   const events = createEvents(redis, subscriber, config.queuePrefix);
   const queues = new RegionQueues(redis, config.queuePrefix);
-  // The simulator's bulk loads go to PostgreSQL through pg directly (see src/hana/bulk.ts): a small pool of their own.
-  const bulkPool = new pg.Pool({
-    connectionString: config.databaseUrl,
-    max: 2,
-    idleTimeoutMillis: 2_000,
-    connectionTimeoutMillis: 10_000,
-    allowExitOnIdle: true,
-  });
-  bulkPool.on("error", (error) => console.error("[bulk pool]", error.message));
+  const bulkPool = createBulkPool(config.databaseUrl);
   const simulator = new HanaSimulator(db, { bulk: { pool: bulkPool } });
   const services: Services = {
     config,

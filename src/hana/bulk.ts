@@ -8,61 +8,26 @@
 //     passes over the data, with escaping), which made the load CPU-bound in Prisma's runtime.
 // A batch travels as one `bytea` parameter (a Buffer: off the V8 heap, sent in binary format by `pg`) holding a JSON
 // array that PostgreSQL reads with `json_to_recordset`. (PostgreSQL's binary array format for text[]/int8[] via
-// `unnest` was tried too and was no faster.) When no pool can be derived from the Prisma client (it was not built on
-// `@prisma/adapter-pg`), the same statements go through Prisma in smaller batches (see `BulkSql.fallback`).
-import pg from "pg";
+// `unnest` was tried too and was no faster.) Without a pool the same statements go through Prisma in smaller batches
+// (see `BulkSql.fallback`).
+import type pg from "pg";
 import type { Db } from "../db/client.ts";
 
 export type BulkSqlOptions = {
-  /** A pool to use (not ended by `close`); by default one of at most 2 connections is made from the Prisma adapter. */
+  /** The pool bulk statements use (see `createBulkPool`); not ended by `close`. Without one they go through Prisma. */
   pool?: pg.Pool;
-  /** Send everything through Prisma even when a pool could be made (the fallback; for tests). */
-  viaPrisma?: boolean;
 };
 
-type AdapterFactory = { config?: pg.PoolConfig; externalPool?: pg.Pool | null };
-
-/** The connection settings the Prisma client's `@prisma/adapter-pg` factory was built with (Prisma internals). */
-function adapterOf(db: Db): AdapterFactory | null {
-  const adapter = (db as unknown as { _engineConfig?: { adapter?: AdapterFactory } })._engineConfig?.adapter;
-  return adapter && typeof adapter === "object" ? adapter : null;
-}
-
 export class BulkSql {
-  private pool: pg.Pool | null;
-  private readonly ownsPool: boolean;
-  /** True when statements go through Prisma (no pg pool available): callers keep batches small. */
+  private readonly pool: pg.Pool | null;
+  /** True when statements go through Prisma (no pg pool given): callers keep batches small. */
   readonly fallback: boolean;
 
   constructor(
     private readonly db: Db,
     options: BulkSqlOptions = {},
   ) {
-    const adapter = options.pool || options.viaPrisma ? null : adapterOf(db);
-    if (options.viaPrisma) {
-      this.pool = null;
-      this.ownsPool = false;
-    } else if (options.pool) {
-      this.pool = options.pool;
-      this.ownsPool = false;
-    } else if (adapter?.externalPool instanceof pg.Pool) {
-      this.pool = adapter.externalPool;
-      this.ownsPool = false;
-    } else if (adapter?.config && typeof adapter.config === "object") {
-      this.pool = new pg.Pool({
-        ...adapter.config,
-        max: 2,
-        // Connections are only needed while a recovery runs; they close soon after and never hold the process.
-        idleTimeoutMillis: 2_000,
-        allowExitOnIdle: true,
-      });
-      // An idle connection that the server drops (restart, database dropped) must not crash the process.
-      this.pool.on("error", () => {});
-      this.ownsPool = true;
-    } else {
-      this.pool = null;
-      this.ownsPool = false;
-    }
+    this.pool = options.pool ?? null;
     this.fallback = this.pool === null;
   }
 
@@ -70,12 +35,6 @@ export class BulkSql {
   async query<R>(sql: string, params: readonly (string | Buffer | null)[]): Promise<R[]> {
     if (this.pool) return (await this.pool.query(sql, params as unknown[])).rows as R[];
     return this.db.$queryRawUnsafe<R[]>(sql, ...params);
-  }
-
-  async close(): Promise<void> {
-    const pool = this.pool;
-    this.pool = null;
-    if (pool && this.ownsPool) await pool.end();
   }
 }
 

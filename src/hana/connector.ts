@@ -4,8 +4,8 @@
 // connector would implement the same interface with `@sap/hana-client`: `connect` opens a SYSTEMDB connection on
 // port 3<NN>13 and reads M_DATABASES, `backup` runs `BACKUP DATA [DIFFERENTIAL|INCREMENTAL] FOR <db> USING BACKINT`
 // (or streams log segments), and `recover` runs `RECOVER DATABASE FOR <db> UNTIL ... CLEAR LOG USING SOURCE ...`
-// (see `recoverStatement` below) with the chain's streams served through a Backint pipe. None of that is
-// implemented here; `connectorFor` (index.ts) is the seam where it would plug in.
+// (the plan's statement, from `buildRecoverStatement` in src/domain/recoverStatement.ts) with the chain's streams
+// served through a Backint pipe. None of that is implemented here; `connectorFor` (index.ts) is where it plugs in.
 
 export type HanaEndpoint = {
   /** The registered instance (cluster) id; the simulator keys its state by it (a UUID). */
@@ -171,40 +171,4 @@ export class HanaRecoverAbortedError extends Error {
   ) {
     super(message);
   }
-}
-
-/** Formats `date` as HANA's `YYYY-MM-DD HH:MM:SS` (UTC). */
-function hanaTimestamp(date: Date): string {
-  return date.toISOString().replace("T", " ").slice(0, 19);
-}
-
-/**
- * The recover statement a real connector would run on the target's SYSTEMDB for a restore (the simulator reproduces
- * its effect). Shown in restore details/logs; paths are where the chain's backups were staged.
- */
-export function recoverStatement(input: {
-  databaseName: string;
-  source: string; // "<DB>@<SID>"
-  target: RecoverTarget;
-  catalogPath: string;
-  dataPath: string;
-  logPath: string;
-  useDelta: boolean;
-}): string {
-  const until =
-    input.target.untilTime !== undefined
-      ? `UNTIL TIMESTAMP '${hanaTimestamp(input.target.untilTime)}'`
-      : input.target.untilPosition !== undefined
-        ? `UNTIL LOG POSITION ${input.target.untilPosition}`
-        : "UNTIL TIMESTAMP '9999-12-31 23:59:59'";
-  return [
-    `RECOVER DATABASE FOR ${input.databaseName} ${until} CLEAR LOG`,
-    `USING SOURCE '${input.source}'`,
-    `USING CATALOG PATH ('${input.catalogPath}')`,
-    `USING LOG PATH ('${input.logPath}')`,
-    `USING DATA PATH ('${input.dataPath}')`,
-    input.useDelta ? "USING DELTA DATA" : "",
-  ]
-    .filter(Boolean)
-    .join(" ");
 }

@@ -12,7 +12,7 @@ export { HanaSimulator, type HanaSimulatorOptions, type RowWrite, type Simulated
 
 /**
  * "simulator": clusters simulated in PostgreSQL (the default). "sap-hana-client": a real connector would go here,
- * driving the cluster with `@sap/hana-client` (SYSTEMDB on port 3<NN>13, `recoverStatement(...)` for restores,
+ * driving the cluster with `@sap/hana-client` (SYSTEMDB on port 3<NN>13, the plan's `recoverStatement` for restores,
  * backups through Backint); it does not exist yet, so asking for it fails loudly instead of pretending.
  */
 export type HanaConnectorKind = "simulator" | "sap-hana-client";

@@ -142,11 +142,6 @@ export class HanaSimulator implements HanaConnector {
     ]);
   }
 
-  /** Releases the connections recovery opened (they also close by themselves when idle). */
-  async close(): Promise<void> {
-    await this.bulk.close();
-  }
-
   /**
    * Recomputes the digest from every row (PostgreSQL hashes the rows and sums the hashes, so the rows don't travel);
    * the stored digest is not consulted.

@@ -15,11 +15,7 @@ export const BackupClient = builder.prismaNode("BackupClient", {
   findUnique: (id, ctx) => ({ id, accountId: visibleAccount(ctx) }),
   fields: (t) => ({
     ecsInstanceId: t.exposeString("ecsInstanceId"),
-    region: t.field({
-      type: Region,
-      select: { regionId: true },
-      resolve: (c, _a, ctx) => ctx.services.regions.get(c.regionId),
-    }),
+    region: t.field({ type: Region, resolve: (c, _a, ctx) => ctx.services.regions.get(c.regionId) }),
     vault: t.relation("vault"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),

@@ -43,11 +43,7 @@ export const HanaInstance = builder.prismaNode("HanaInstance", {
     userName: t.exposeString("userName"),
     useSsl: t.exposeBoolean("useSsl"),
     validateCertificate: t.exposeBoolean("validateCertificate"),
-    region: t.field({
-      type: Region,
-      select: { regionId: true },
-      resolve: (i, _a, ctx) => ctx.services.regions.get(i.regionId),
-    }),
+    region: t.field({ type: Region, resolve: (i, _a, ctx) => ctx.services.regions.get(i.regionId) }),
     vault: t.relation("vault"),
     status: t.expose("status", { type: HanaInstanceStatus }),
     statusMessage: t.exposeString("statusMessage", { nullable: true }),
@@ -65,6 +61,10 @@ export const HanaInstance = builder.prismaNode("HanaInstance", {
 
 const HanaInstanceFilter = builder.inputType("HanaInstanceFilter", { fields: (t) => ({ regionId: t.string() }) });
 
+function instanceWhere(accountId: string, filter?: { regionId?: string | null } | null) {
+  return { accountId, ...(filter?.regionId ? { regionId: filter.regionId } : {}) };
+}
+
 builder.queryField("hanaInstances", (t) =>
   t.prismaConnection(
     {
@@ -73,14 +73,12 @@ builder.queryField("hanaInstances", (t) =>
       authScopes: { account: true },
       args: { filter: t.arg({ type: HanaInstanceFilter }) },
       totalCount: (_c, { filter }, ctx) =>
-        ctx.services.db.hanaInstance.count({
-          where: { accountId: accountOf(ctx), ...(filter?.regionId ? { regionId: filter.regionId } : {}) },
-        }),
+        ctx.services.db.hanaInstance.count({ where: instanceWhere(accountOf(ctx), filter) }),
       resolve: (query, _r, { filter }, ctx) =>
         pageOf(
           ctx.services.db.hanaInstance.findMany({
             ...query,
-            where: { accountId: accountOf(ctx), ...(filter?.regionId ? { regionId: filter.regionId } : {}) },
+            where: instanceWhere(accountOf(ctx), filter),
             orderBy: [{ createdAt: "asc" }, { id: "asc" }],
           }),
         ),

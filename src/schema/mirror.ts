@@ -1,13 +1,13 @@
 // Mirror vaults: createMirrorVault, Vault.replication and the vaultReplicationUpdated subscription (SSE).
-import DataLoader from "dataloader";
 import { createGraphQLError } from "graphql-yoga";
 import { builder } from "../api/builder.ts";
 import { accountOf, type Context } from "../api/context.ts";
+import { clearLoaders, type ReplicationView } from "../api/loaders.ts";
 import { Conflict, type DomainError, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import { decodeId } from "../domain/ids.ts";
 import { createMirrorVault, historicalProgress } from "../domain/replication.ts";
 import { vaultDescription, vaultName } from "../domain/vaults.ts";
-import type { Replication as ReplicationRow, Vault as VaultRow } from "../generated/prisma/client.ts";
+import type { Vault as VaultRow } from "../generated/prisma/client.ts";
 import { resultUnion } from "./errors.ts";
 import { Region } from "./region.ts";
 import { Vault, VaultPayload } from "./vault.ts";
@@ -21,59 +21,6 @@ export const SyncStatus = builder.enumType("SyncStatus", {
     FAILED: {},
   } as const,
 });
-
-type ReplicationView = ReplicationRow & { replicatedBackupCount: number; pendingBackupCount: number };
-
-/** One batch per request: the replication rows, copy counts and source backup counts of every mirror shown. */
-function replicationLoader(ctx: Context) {
-  const db = ctx.services.db;
-  return new DataLoader<string, ReplicationView | null>(async (mirrorIds) => {
-    const ids = [...mirrorIds];
-    const [rows, copies] = await Promise.all([
-      db.replication.findMany({
-        where: { mirrorVaultId: { in: ids } },
-        include: { mirrorVault: { select: { sourceVaultId: true } } },
-      }),
-      db.backupCopy.groupBy({ by: ["mirrorVaultId"], where: { mirrorVaultId: { in: ids } }, _count: { _all: true } }),
-    ]);
-    const sourceIds = rows.flatMap((row) => (row.mirrorVault.sourceVaultId ? [row.mirrorVault.sourceVaultId] : []));
-    const complete = await db.backup.groupBy({
-      by: ["vaultId"],
-      where: { vaultId: { in: sourceIds }, status: "COMPLETE" },
-      _count: { _all: true },
-    });
-    const copyCount = new Map(copies.map((c) => [c.mirrorVaultId, c._count._all]));
-    const completeCount = new Map(complete.map((c) => [c.vaultId, c._count._all]));
-    const byId = new Map(
-      rows.map(({ mirrorVault, ...row }) => {
-        const replicated = copyCount.get(row.mirrorVaultId) ?? 0;
-        const sourceComplete = mirrorVault.sourceVaultId ? (completeCount.get(mirrorVault.sourceVaultId) ?? 0) : 0;
-        // Copies exist only of COMPLETE source backups, so the difference is what is still to copy.
-        return [
-          row.mirrorVaultId,
-          { ...row, replicatedBackupCount: replicated, pendingBackupCount: Math.max(0, sourceComplete - replicated) },
-        ];
-      }),
-    );
-    return ids.map((id) => byId.get(id) ?? null);
-  });
-}
-
-const loaders = new WeakMap<Context, ReturnType<typeof replicationLoader>>();
-function loadReplication(ctx: Context, mirrorVaultId: string) {
-  let loader = loaders.get(ctx);
-  if (!loader) {
-    loader = replicationLoader(ctx);
-    loaders.set(ctx, loader);
-  }
-  return loader.load(mirrorVaultId);
-}
-
-/** A subscription keeps one context for its whole life: drop what its batch loaders cached before each event. */
-function forgetLoaded(ctx: Context) {
-  loaders.delete(ctx);
-  ctx.loaders.vaultStats.clearAll();
-}
 
 export const Replication = builder.objectRef<ReplicationView>("Replication").implement({
   fields: (t) => ({
@@ -102,7 +49,7 @@ builder.objectField(Vault, "replication", (t) =>
     type: Replication,
     nullable: true,
     description: "set on a MIRROR",
-    resolve: (vault, _a, ctx) => (vault.kind === "MIRROR" ? loadReplication(ctx, vault.id) : null),
+    resolve: (vault, _a, ctx) => (vault.kind === "MIRROR" ? ctx.loaders.replication.load(vault.id) : null),
   }),
 );
 
@@ -160,7 +107,7 @@ async function* watchVault(ctx: Context, globalId: string): AsyncGenerator<Vault
   const rows = watchRow(
     events.subscribe("vault:replication", vaultId),
     async () => {
-      forgetLoaded(ctx);
+      clearLoaders(ctx.loaders);
       return db.vault.findFirst({
         where: { id: vaultId, accountId },
         include: { replication: true, _count: { select: { copies: true } } },

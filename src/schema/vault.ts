@@ -24,11 +24,7 @@ export const Vault = builder.prismaNode("Vault", {
     description: t.exposeString("description", { nullable: true }),
     kind: t.expose("kind", { type: VaultKind }),
     status: t.expose("status", { type: VaultStatus }),
-    region: t.field({
-      type: Region,
-      select: { regionId: true },
-      resolve: (v, _a, ctx) => ctx.services.regions.get(v.regionId),
-    }),
+    region: t.field({ type: Region, resolve: (v, _a, ctx) => ctx.services.regions.get(v.regionId) }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     sourceVault: t.relation("sourceVault", { nullable: true, description: "set on a MIRROR" }),
     mirror: t.relation("mirror", { nullable: true, description: "set on a SOURCE that has a mirror" }),

@@ -39,6 +39,17 @@ async function createMirror(apiKey: string, input: Record<string, unknown>) {
   return (await gw.gql(apiKey, CREATE_MIRROR, { input })).createMirrorVault;
 }
 
+/** Creates a mirror whose historical sync is scheduled `delayMs` after creation (this file's default is DELAY_MS). */
+async function createMirrorWithDelay(delayMs: number, input: Record<string, unknown>) {
+  const configured = gw.services.config.historicalSyncDelayMs;
+  gw.services.config.historicalSyncDelayMs = delayMs;
+  try {
+    return await createMirror(key, input);
+  } finally {
+    gw.services.config.historicalSyncDelayMs = configured;
+  }
+}
+
 async function mirrorState(id: string) {
   return (await gw.gql(key, MIRROR_STATE, { id })).node;
 }
@@ -137,14 +148,11 @@ describe("createMirrorVault: rules R2, R3, R4, R5, R17", () => {
   it("R9: the historical sync is scheduled HISTORICAL_SYNC_DELAY_MS (default 90 minutes) after creation", async () => {
     expect(defaultConfig.historicalSyncDelayMs).toBe(5_400_000);
     const sourceId = await createSourceVault(gw, key, SOURCE_REGION, "default-delay-src");
-    const configured = gw.services.config.historicalSyncDelayMs;
-    gw.services.config.historicalSyncDelayMs = defaultConfig.historicalSyncDelayMs;
-    let result: any;
-    try {
-      result = await createMirror(key, { sourceVaultId: sourceId, regionId: IDLE_REGION, name: "default-delay" });
-    } finally {
-      gw.services.config.historicalSyncDelayMs = configured;
-    }
+    const result = await createMirrorWithDelay(defaultConfig.historicalSyncDelayMs, {
+      sourceVaultId: sourceId,
+      regionId: IDLE_REGION,
+      name: "default-delay",
+    });
     const state = await mirrorState(result.vault.id);
     expect(state.replication.historicalSyncStatus).toBe("SCHEDULED");
     expect(Date.parse(state.replication.historicalSyncScheduledAt) - Date.parse(state.createdAt)).toBe(5_400_000);
@@ -286,14 +294,11 @@ describe("historical sync resumes (R9)", () => {
     await writeRows(gw, key, instanceId, "RS1", 5);
     const left = await takeBackup(gw, key, SOURCE_REGION, instanceId, "RS1", "INCREMENTAL");
 
-    const configured = gw.services.config.historicalSyncDelayMs;
-    gw.services.config.historicalSyncDelayMs = 3000;
-    let created: any;
-    try {
-      created = await createMirror(key, { sourceVaultId: sourceId, regionId: MIRROR_REGION, name: "resumed-m" });
-    } finally {
-      gw.services.config.historicalSyncDelayMs = configured;
-    }
+    const created = await createMirrorWithDelay(3000, {
+      sourceVaultId: sourceId,
+      regionId: MIRROR_REGION,
+      name: "resumed-m",
+    });
     const mirrorId = uuidOf(created.vault.id);
     // As if an earlier attempt had copied the first backup before failing.
     expect(await copyToMirror(gw.services, uuidOf(copiedBefore.id), mirrorId)).toBe(true);
@@ -403,14 +408,11 @@ describe("Redis may lose everything (reconciler)", () => {
     await writeRows(gw, key, instanceId, "FL1", 5);
     const backup = await takeBackup(gw, key, SOURCE_REGION, instanceId, "FL1", "COMPLETE");
 
-    const configured = gw.services.config.historicalSyncDelayMs;
-    gw.services.config.historicalSyncDelayMs = 4000;
-    let created: any;
-    try {
-      created = await createMirror(key, { sourceVaultId: sourceId, regionId: MIRROR_REGION, name: "flushed-m" });
-    } finally {
-      gw.services.config.historicalSyncDelayMs = configured;
-    }
+    const created = await createMirrorWithDelay(4000, {
+      sourceVaultId: sourceId,
+      regionId: MIRROR_REGION,
+      name: "flushed-m",
+    });
     const mirrorId = uuidOf(created.vault.id);
     const queue = gw.services.queues.get(MIRROR_REGION, "sync");
 

@@ -1,19 +1,25 @@
 // Scale check: 10,000 transactions × 10 rows commit in seconds, and a COMPLETE backup of the result streams and
 // restores with flat memory. Timings are printed for the record.
+
+import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.ts";
+import { createBulkPool, createDb, type Db } from "../../src/db/client.ts";
 import { HanaSimulator } from "../../src/hana/simulator.ts";
 import { freshDatabase } from "../support/database.ts";
 import { endpoint, readAll, replay } from "./helpers.ts";
 
 let db: Db;
+let bulkPool: pg.Pool;
 let hana: HanaSimulator;
 
 beforeAll(async () => {
-  db = createDb(await freshDatabase("hana_perf"));
-  hana = new HanaSimulator(db);
+  const url = await freshDatabase("hana_perf");
+  db = createDb(url);
+  bulkPool = createBulkPool(url);
+  hana = new HanaSimulator(db, { bulk: { pool: bulkPool } });
 });
 afterAll(async () => {
+  await bulkPool?.end();
   await db.$disconnect();
 });
 

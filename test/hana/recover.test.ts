@@ -1,5 +1,6 @@
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.ts";
+import { createBulkPool, createDb, type Db } from "../../src/db/client.ts";
 import {
   type BackupStreamResult,
   HanaBackupFormatError,
@@ -13,6 +14,7 @@ import { freshDatabase } from "../support/database.ts";
 import { endpoint, readAll, replay } from "./helpers.ts";
 
 let db: Db;
+let bulkPool: pg.Pool;
 let hana: HanaSimulator;
 let source: string;
 let target: string;
@@ -44,8 +46,10 @@ function chain(data: string, deltas: string[], logs: string[], chunkSize = 65_53
 }
 
 beforeAll(async () => {
-  db = createDb(await freshDatabase("hana_recover"));
-  hana = new HanaSimulator(db, { batchSize: 16 });
+  const url = await freshDatabase("hana_recover");
+  db = createDb(url);
+  bulkPool = createBulkPool(url);
+  hana = new HanaSimulator(db, { batchSize: 16, bulk: { pool: bulkPool } });
   const src = endpoint({ sid: "SRC" });
   const tgt = endpoint({ sid: "TGT", host: "hana-b.internal" });
   source = src.instanceId;
@@ -71,6 +75,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await bulkPool?.end();
   await db.$disconnect();
 });
 
@@ -118,6 +123,13 @@ describe("recover", () => {
     expect(order).toEqual(["LOADING_DATA", "APPLYING_DELTA", "REPLAYING_LOG"]);
     for (const phase of order) expect(phases.filter(([p]) => p === phase).at(-1)![1]).toBe(1);
     expect(phases.every(([, f]) => f >= 0 && f <= 1)).toBe(true);
+  });
+
+  it("without a bulk pool, through Prisma in small batches, reaches the same content", async () => {
+    const viaPrisma = new HanaSimulator(db, { batchSize: 16 });
+    const reached = await viaPrisma.recover(target, "VIAPRISMA", chain("full", ["diff"], ["log1", "log2", "log3"]), {});
+    expect(reached.reachedPosition).toBe(55n);
+    await expectMatchesSource("VIAPRISMA", reached);
   });
 
   it("to a log position", async () => {
