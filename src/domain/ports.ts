@@ -1,0 +1,36 @@
+// The ports the domain is given. Each domain function and job processor names the few it uses
+// (`Pick<Ports, "db" | "events">`), so its signature says what it may touch. The composition root
+// (src/compose.ts) builds the backends; the domain never constructs one.
+import type { Db } from "../db/client.ts";
+import type { EventBus } from "../events/eventBus.ts";
+import type { HanaConnector } from "../hana/connector.ts";
+import type { RegionQueues } from "../queue/queues.ts";
+import type { RegionBlobStore } from "../storage/blobStore.ts";
+import type { RegionCatalogue } from "./regions.ts";
+
+/** Time as the domain sees it; tests may pass a fixed clock. */
+export type Clock = { now(): Date };
+export const systemClock: Clock = { now: () => new Date() };
+
+/** The blob store of each region (a folder or an S3 bucket per region). */
+export type BlobStores = { region(regionId: string): RegionBlobStore };
+
+/** The settings the domain and the jobs read (the rest of the configuration stays at the composition root). */
+export type DomainConfig = {
+  historicalSyncDelayMs: number;
+  leaseMs: number;
+  secretKey: Buffer;
+  storageGcIntervalMs: number;
+  storageGcMinAgeMs: number;
+};
+
+export type Ports = {
+  db: Db;
+  events: EventBus;
+  queues: RegionQueues;
+  storage: BlobStores;
+  hana: HanaConnector;
+  clock: Clock;
+  regions: RegionCatalogue;
+  config: DomainConfig;
+};
