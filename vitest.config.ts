@@ -8,5 +8,6 @@ export default defineConfig({
     // Files run in parallel, each against its own database, queue prefix and storage directory.
     pool: "forks",
     maxWorkers: 2,
+    setupFiles: ["test/support/setup.ts"],
   },
 });

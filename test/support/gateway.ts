@@ -33,9 +33,6 @@ export async function startTestGateway(
     ...overrides,
   });
   const yoga = createGateway(services);
-  // Clear this file's queues from earlier runs, then start the regions' workers it asked for.
-  const stale = await services.redis.keys(`mvg-test-${name}-*`);
-  if (stale.length) await services.redis.del(...stale);
   const workers = options.workerRegions ? await startWorkers(services, options.workerRegions) : null;
 
   async function request(body: unknown, apiKey?: string) {
