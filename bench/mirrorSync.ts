@@ -10,7 +10,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { pipeline } from "node:stream/promises";
 import { startRegionWorkers } from "../jobs/regionWorkers.ts";
-import { createMirrorVault } from "../src/domain/replication.ts";
+import { createMirrorVault } from "../src/domain/mirrors/mirrorVaults.ts";
 import { createServices } from "../src/services.ts";
 import { copyBackup, RegionalStorage } from "../src/storage/index.ts";
 import { type Benchmark, BenchmarkFailure } from "./lib/benchmark.ts";
@@ -75,15 +75,14 @@ async function throughput(dir: string) {
 
 async function lateness() {
   const databaseUrl = await freshBenchDatabase(DATABASE);
+  const storageDir = await mkdtemp(path.join(tmpdir(), "mvg-bench-mirror-"));
   const services = await createServices({
     databaseUrl,
-    queuePrefix: "mvg-bench-mirror",
+    queuePrefix: `mvg-bench-mirror-${process.pid}`,
     historicalSyncDelayMs: DELAY_MS,
-    storageDir: await mkdtemp(path.join(tmpdir(), "mvg-bench-mirror-")),
+    storageDir,
   });
-  const stale = await services.redis.keys(`${services.config.queuePrefix}:*`);
-  if (stale.length) await services.redis.del(...stale);
-  const workers = startRegionWorkers(services, MIRROR_REGION);
+  const workers = startRegionWorkers(services, services.config, MIRROR_REGION);
   try {
     const account = await services.db.account.create({ data: { name: "bench" } });
     const sources = Array.from({ length: MIRRORS }, (_, i) => ({
@@ -143,7 +142,7 @@ async function lateness() {
     await workers.close();
     const keys = await services.redis.keys(`${services.config.queuePrefix}:*`);
     if (keys.length) await services.redis.del(...keys);
-    await rm(services.storage.storageDir, { recursive: true, force: true });
+    await rm(storageDir, { recursive: true, force: true });
     await services.close();
     await dropBenchDatabase(DATABASE);
   }

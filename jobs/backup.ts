@@ -1,54 +1,26 @@
-// `<region>.backup` / backup: takes a backup from the cluster into the source vault's regional storage and
-// completes its row with size, positions, coversUntil and the digest catalog; then starts its real-time copy (R8).
+// `<region>.backup` / backup and logBackup: take a backup into the source vault's regional storage, and the
+// scheduled LOG backups of an instance (src/domain/backups.ts, src/domain/logBackups.ts).
 import { type Job, UnrecoverableError } from "bullmq";
-import { enqueueCopiesOf } from "../src/domain/replication.ts";
-import { HanaPreconditionError } from "../src/hana/connector.ts";
-import type { Services } from "../src/services.ts";
+import { failBackup, takeBackup } from "../src/domain/backups.ts";
+import { runScheduledLogBackups } from "../src/domain/logBackups.ts";
+import type { Ports } from "../src/domain/ports.ts";
 
-export async function runBackup(services: Services, job: Job<{ backupId: string }>) {
-  const { db } = services;
-  const backup = await db.backup.findUnique({ where: { id: job.data.backupId }, include: { vault: true } });
-  if (!backup || backup.status !== "RUNNING") return;
-  const store = services.storage.region(backup.vault.regionId);
-  const taken = await services.hana.backup(backup.instanceId, backup.databaseName, backup.type).catch(async (error) => {
-    if (!(error instanceof HanaPreconditionError)) throw error;
-    await failBackup(services, backup.id, error.message);
-    throw new UnrecoverableError(error.message);
-  });
-  const manifest = await store.writeBackup(backup.id, taken.stream);
-  await db.$transaction(async (tx) => {
-    await tx.backup.update({
-      where: { id: backup.id },
-      data: {
-        status: "COMPLETE",
-        completedAt: new Date(),
-        sizeBytes: BigInt(manifest.sizeBytes),
-        logPositionStart: taken.logPositionStart,
-        logPositionEnd: taken.logPositionEnd,
-        coversUntil: taken.coversUntil,
-        basePosition: taken.basePosition,
-      },
-    });
-    await tx.catalogEntry.createMany({
-      data: taken.catalog.map((point) => ({
-        backupId: backup.id,
-        logPosition: point.logPosition,
-        commitTime: point.commitTime,
-        digest: point.digest,
-      })),
-      skipDuplicates: true,
-    });
-  });
-  await taken.commit();
-  await services.events.publish("backup:updated", backup.id, { id: backup.id });
-  await enqueueCopiesOf(services, backup.id);
+type Data = { backupId: string };
+
+export async function backup(
+  ports: Pick<Ports, "db" | "hana" | "storage" | "events" | "queues" | "clock">,
+  job: Job<Data>,
+) {
+  const outcome = await takeBackup(ports, job.data.backupId);
+  // The cluster refused (missing COMPLETE, stopped database...): retrying can't help; the row already says why.
+  if (outcome === "refused") throw new UnrecoverableError("the cluster refused the backup");
+  return { outcome };
 }
 
-/** After the last retry (or at once for a refusal), the row says FAILED and why. */
-export async function failBackup(services: Services, backupId: string, message: string) {
-  await services.db.backup.updateMany({
-    where: { id: backupId, status: "RUNNING" },
-    data: { status: "FAILED", message, completedAt: new Date() },
-  });
-  await services.events.publish("backup:updated", backupId, { id: backupId });
+export function failBackupJob(ports: Pick<Ports, "db" | "events" | "clock">, job: Job<Data>, error: Error) {
+  return failBackup(ports, job.data.backupId, error.message);
+}
+
+export function logBackup(ports: Pick<Ports, "db" | "hana" | "queues" | "clock">, job: Job<{ instanceId: string }>) {
+  return runScheduledLogBackups(ports, job.data.instanceId);
 }

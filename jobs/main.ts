@@ -7,7 +7,7 @@ const { values } = parseArgs({ options: { region: { type: "string", multiple: tr
 const services = await createServices();
 const regionIds = values.region?.length ? values.region : services.regions.all.map((r) => r.id);
 for (const id of regionIds) services.regions.require(id, ["--region"]);
-const workers = await startWorkers(services, regionIds);
+const workers = await startWorkers(services, services.config, regionIds);
 console.log(`workers running for ${regionIds.join(", ")}`);
 
 async function shutdown(signal: string) {

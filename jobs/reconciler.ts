@@ -1,59 +1,39 @@
 // The reconciler: on worker start and every RECONCILE_INTERVAL_MS, compares the database with the queues and
-// re-enqueues whatever the database says is due or unfinished. Redis may lose everything; the database's
+// re-enqueues whatever the database says is due or unfinished. The queues may lose everything; the database's
 // promises are kept. Job ids are deterministic, so re-adding a job that still exists is a no-op.
-import { enqueueBackup } from "../src/domain/backups.ts";
-import { jobIds } from "../src/queue/queues.ts";
-import type { Services } from "../src/services.ts";
-import { scheduleLogBackups } from "./logBackup.ts";
+import { reconcileRunningBackups } from "../src/domain/backups.ts";
+import { reconcileInstances } from "../src/domain/hanaInstances.ts";
+import { reconcileMirrorCopies } from "../src/domain/mirrors/copies.ts";
+import { reconcileHistoricalSyncs } from "../src/domain/mirrors/historicalSync.ts";
+import type { Ports } from "../src/domain/ports.ts";
+import { reconcileStorageGc } from "../src/domain/storageGc.ts";
+import { reconcileRestores } from "./restore.ts";
 
-type Reconcile = (services: Services, regionIds: string[]) => Promise<void>;
-const reconcilers: Reconcile[] = [];
+type ReconcilePorts = Pick<Ports, "db" | "queues" | "clock" | "config">;
 
-/** Other domains (mirror sync, restores) register what they need re-enqueued. */
-export function registerReconciler(reconcile: Reconcile) {
-  reconcilers.push(reconcile);
-}
+/** Every step, in order; each is a domain function of the regions this process serves. */
+export const reconcileSteps: [name: string, step: (ports: ReconcilePorts, regionIds: string[]) => Promise<void>][] = [
+  ["instances", reconcileInstances],
+  ["backups", reconcileRunningBackups],
+  ["historical syncs", reconcileHistoricalSyncs],
+  ["mirror copies", reconcileMirrorCopies],
+  ["restores", reconcileRestores],
+  ["storage gc", reconcileStorageGc],
+];
 
-async function reconcileInstancesAndBackups(services: Services, regionIds: string[]) {
-  const { db, queues } = services;
-  const instances = await db.hanaInstance.findMany({
-    where: { regionId: { in: regionIds }, status: { in: ["INITIALIZING", "INITIALIZED"] } },
-    select: { id: true, regionId: true, status: true, logBackupIntervalSeconds: true },
-  });
-  for (const instance of instances) {
-    if (instance.status === "INITIALIZING") {
-      await queues.ensure(
-        instance.regionId,
-        "hana",
-        "initialize",
-        { instanceId: instance.id },
-        { jobId: jobIds.initialize(instance.id) },
-      );
-    } else {
-      await scheduleLogBackups(services, instance);
-    }
-  }
-  const running = await db.backup.findMany({
-    where: { status: "RUNNING", vault: { regionId: { in: regionIds } } },
-    select: { id: true, vault: { select: { regionId: true } } },
-  });
-  for (const backup of running) await enqueueBackup(services, backup.vault.regionId, backup.id);
-}
-registerReconciler(reconcileInstancesAndBackups);
-
-export async function reconcileOnce(services: Services, regionIds: string[]) {
-  for (const reconcile of reconcilers) {
+export async function reconcileOnce(ports: ReconcilePorts, regionIds: string[]) {
+  for (const [name, step] of reconcileSteps) {
     try {
-      await reconcile(services, regionIds);
+      await step(ports, regionIds);
     } catch (error) {
-      console.error("[reconciler]", (error as Error).message);
+      console.error(`[reconciler] ${name}: ${(error as Error).message}`);
     }
   }
 }
 
-export async function startReconciler(services: Services, regionIds: string[]) {
-  await reconcileOnce(services, regionIds);
-  const timer = setInterval(() => void reconcileOnce(services, regionIds), services.config.reconcileIntervalMs);
+export async function startReconciler(ports: ReconcilePorts, regionIds: string[], intervalMs: number) {
+  await reconcileOnce(ports, regionIds);
+  const timer = setInterval(() => void reconcileOnce(ports, regionIds), intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

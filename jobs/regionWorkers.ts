@@ -1,34 +1,38 @@
 // The workers of one region: one BullMQ Worker per queue of the region, each job dispatched by name to its
 // processor (one processor per file in jobs/). Work for a region is only ever done here.
 import { type Job, Worker } from "bullmq";
+import type { Config } from "../src/config.ts";
+import type { Ports } from "../src/domain/ports.ts";
 import { QUEUE_KINDS, type QueueKind, queueName } from "../src/queue/queues.ts";
 import { createRedis } from "../src/redis.ts";
-import type { Services } from "../src/services.ts";
-import { failBackup, runBackup } from "./backup.ts";
-import { runCopy } from "./copyBackup.ts";
-import { failHistoricalSync, runHistoricalSync } from "./historicalSync.ts";
-import { failInitialization, initializeInstance } from "./initializeInstance.ts";
-import { runScheduledLogBackups } from "./logBackup.ts";
+import { backup, failBackupJob, logBackup } from "./backup.ts";
+import { failHistoricalSync, historicalSync } from "./historicalSync.ts";
+import { failInitializeJob, initialize } from "./initializeInstance.ts";
+import type { JobContext } from "./jobContext.ts";
+import { mirrorCopy } from "./mirrorCopy.ts";
 import { failRestore, runRestore } from "./restore.ts";
 import { runStorageGc } from "./storageGc.ts";
 
-type Processor = (services: Services, job: Job, token?: string) => Promise<unknown>;
+type Processor = (ports: Ports, job: Job, ctx: JobContext) => Promise<unknown>;
 
+/** Every job a region's queues carry, by queue and job name. */
 const processors: Record<QueueKind, Record<string, Processor>> = {
-  hana: { initialize: initializeInstance },
-  backup: { backup: runBackup, logBackup: runScheduledLogBackups },
-  sync: { historicalSync: runHistoricalSync, copy: runCopy },
-  restore: { restore: runRestore },
+  hana: { initialize },
+  backup: { backup, logBackup },
+  sync: { historicalSync, copy: mirrorCopy },
+  restore: { restore: (ports, job, ctx) => runRestore(ports, job, ctx.token) },
   maintenance: { storageGc: runStorageGc },
 };
 
 /** What a job's final failure leaves in the database, so the row never stays RUNNING forever. */
-const onFinalFailure: Partial<Record<string, (services: Services, job: Job, error: Error) => Promise<void>>> = {
-  backup: (services, job, error) => failBackup(services, job.data.backupId, error.message),
+const onFinalFailure: Partial<Record<string, (ports: Ports, job: Job, error: Error) => Promise<void>>> = {
+  backup: failBackupJob,
   restore: failRestore,
   historicalSync: failHistoricalSync,
-  initialize: failInitialization,
+  initialize: failInitializeJob,
 };
+
+export type WorkerSettings = Pick<Config, "redisUrl" | "queuePrefix" | "workerConcurrency" | "leaseMs">;
 
 export type RegionWorkers = { regionId: string; close(): Promise<void> };
 
@@ -38,26 +42,27 @@ export type RegionWorkers = { regionId: string; close(): Promise<void> };
  * maintenance queue's storage GC scheduler is installed by the reconciler (jobs/storageGc.ts), on start and after.
  */
 export function startRegionWorkers(
-  services: Services,
+  ports: Ports,
+  settings: WorkerSettings,
   regionId: string,
   options: { concurrency?: Partial<Record<QueueKind, number>> } = {},
 ): RegionWorkers {
-  const connection = createRedis(services.config.redisUrl, "worker");
+  const connection = createRedis(settings.redisUrl, "worker");
   const workers = QUEUE_KINDS.map((kind) => {
     const worker = new Worker(
       queueName(regionId, kind),
       async (job, token) => {
         const processor = processors[kind][job.name];
         if (!processor) throw new Error(`no processor for ${kind} job "${job.name}"`);
-        return processor(services, job, token);
+        return processor(ports, job, { regionId, token });
       },
       {
         connection,
-        prefix: services.config.queuePrefix,
-        concurrency: options.concurrency?.[kind] ?? services.config.workerConcurrency[kind],
+        prefix: settings.queuePrefix,
+        concurrency: options.concurrency?.[kind] ?? settings.workerConcurrency[kind],
         // Long copies and restores keep their lock; a killed worker's job is retaken after the lock expires.
-        lockDuration: services.config.leaseMs,
-        stalledInterval: Math.max(1000, Math.floor(services.config.leaseMs / 2)),
+        lockDuration: settings.leaseMs,
+        stalledInterval: Math.max(1000, Math.floor(settings.leaseMs / 2)),
       },
     );
     worker.on("failed", (job, error) => {
@@ -68,7 +73,7 @@ export function startRegionWorkers(
       );
       // If this write fails too, the reconciler finds the row unfinished and runs the job again.
       if (final) {
-        void onFinalFailure[job.name]?.(services, job, error).catch((e) =>
+        void onFinalFailure[job.name]?.(ports, job, error).catch((e) =>
           console.error(`[${regionId}.${kind}] ${e.message}`),
         );
       }

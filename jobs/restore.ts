@@ -5,11 +5,12 @@
 // it replaces the target database, so starting over is safe).
 import { randomUUID } from "node:crypto";
 import { DelayedError, type Job } from "bullmq";
+import type { Ports } from "../src/domain/ports.ts";
 import { enqueueRestore, type StoredPlan } from "../src/domain/restores.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../src/domain/vaults.ts";
 import { HanaRecoverAbortedError } from "../src/hana/connector.ts";
-import type { Services } from "../src/services.ts";
-import { registerReconciler } from "./reconciler.ts";
+
+type Services = Ports;
 
 class Canceled extends Error {}
 /** Another run took the restore over (this one stalled past its lease): stop without writing anything. */
@@ -40,7 +41,7 @@ export async function runRestore(services: Services, job: Job<{ restoreId: strin
     await job.moveToDelayed(restore.leaseExpiresAt!.getTime() + 100, token);
     throw new DelayedError();
   }
-  const publish = () => services.events.publish("restore:updated", restoreId, { id: restoreId });
+  const publish = () => services.events.publish("restore:updated", restoreId);
   const abort = new AbortController();
   // Heartbeat: renews the lease while this run still owns it, and notices a cancel request.
   const heartbeat = setInterval(
@@ -181,14 +182,14 @@ export async function failRestore(services: Services, job: Job<{ restoreId: stri
     where: { id: job.data.restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] } },
     data: { status: "FAILED", phase: "DONE", message: error.message, completedAt: new Date(), activeTarget: null },
   });
-  await services.events.publish("restore:updated", job.data.restoreId, { id: job.data.restoreId });
+  await services.events.publish("restore:updated", job.data.restoreId);
 }
 
-/** Restores the database says are unfinished get their job back (a no-op while the job still exists). */
-registerReconciler(async (services, regionIds) => {
+/** Reconciler step: restores the database says are unfinished get their job back (a no-op while it exists). */
+export async function reconcileRestores(services: Pick<Ports, "db" | "queues">, regionIds: string[]) {
   const unfinished = await services.db.restore.findMany({
     where: { status: { in: [...ACTIVE_RESTORE_STATUSES] }, mirrorVault: { regionId: { in: regionIds } } },
     select: { id: true, mirrorVault: { select: { regionId: true } } },
   });
-  for (const restore of unfinished) await enqueueRestore(services, restore.mirrorVault.regionId, restore.id);
-});
+  for (const restore of unfinished) await enqueueRestore(services as Ports, restore.mirrorVault.regionId, restore.id);
+}

@@ -1,11 +1,16 @@
 // Starts the workers of the given regions plus the reconciler; closes them gracefully.
-import type { Services } from "../src/services.ts";
+import type { Ports } from "../src/domain/ports.ts";
 import { startReconciler } from "./reconciler.ts";
+import type { WorkerSettings } from "./regionWorkers.ts";
 import { type RegionWorkers, startRegionWorkers } from "./regionWorkers.ts";
 
-export async function startWorkers(services: Services, regionIds: string[]) {
-  const regions: RegionWorkers[] = regionIds.map((regionId) => startRegionWorkers(services, regionId));
-  const reconciler = await startReconciler(services, regionIds);
+export async function startWorkers(
+  ports: Ports,
+  settings: WorkerSettings & { reconcileIntervalMs: number },
+  regionIds: string[],
+) {
+  const regions: RegionWorkers[] = regionIds.map((regionId) => startRegionWorkers(ports, settings, regionId));
+  const reconciler = await startReconciler(ports, regionIds, settings.reconcileIntervalMs);
   return {
     async close() {
       reconciler.stop();

@@ -56,11 +56,10 @@ export function createGateway(services: Services) {
   });
 }
 
-/** `/health` answers while the process lives; `/ready` only when PostgreSQL and Redis answer. */
+/** `/health` answers while the process lives; `/ready` only when PostgreSQL and the queue backend answer. */
 async function readiness(services: Services) {
-  const checks = await Promise.allSettled([services.db.$queryRawUnsafe("select 1"), services.redis.ping()]);
-  const [postgres, redis] = checks.map((check) => (check.status === "fulfilled" ? "ok" : "unavailable"));
-  return { ready: postgres === "ok" && redis === "ok", postgres, redis };
+  const checks = await services.ready();
+  return { ready: Object.values(checks).every((state) => state === "ok"), ...checks };
 }
 
 export function createHttpServer(services: Services): Server {

@@ -14,6 +14,7 @@ if (applied.length) console.log(`applied migrations: ${applied.join(", ")}`);
 const services = await createServices();
 const workers = await startWorkers(
   services,
+  config,
   services.regions.all.map((region) => region.id),
 );
 const server = createHttpServer(services);

@@ -1,27 +1,24 @@
-// Everything a request handler or a worker needs, built once per process (or per test file).
+// The composition root: the one place that reads configuration and constructs backends (database, queues, event
+// bus, regional blob stores, HANA connector). Everything else receives the ports it uses (src/domain/ports.ts).
 import type { Redis } from "ioredis";
 import { type Config, config as defaultConfig } from "./config.ts";
-import { createBulkPool, createDb, type Db } from "./db/client.ts";
+import { createBulkPool, createDb } from "./db/client.ts";
+import type { Ports } from "./domain/ports.ts";
+import { systemClock } from "./domain/ports.ts";
 import { RegionCatalogue } from "./domain/regions.ts";
-import { createEvents, type Events } from "./events/pubsub.ts";
-import type { HanaConnector } from "./hana/connector.ts";
-import { HanaSimulator } from "./hana/simulator.ts";
+import type { EventBus } from "./events/eventBus.ts";
+import { createEvents } from "./events/pubsub.ts";
+import { connectorFor } from "./hana/index.ts";
 import { RegionQueues } from "./queue/queues.ts";
 import { createRedis } from "./redis.ts";
 import { RegionalStorage } from "./storage/regionalStorage.ts";
 
-export type Services = {
+/** The ports, plus what only the process itself needs: the whole configuration, readiness and shutdown. */
+export type Services = Omit<Ports, "config"> & {
   config: Config;
-  db: Db;
   redis: Redis;
-  events: Events;
-  regions: RegionCatalogue;
-  queues: RegionQueues;
-  storage: RegionalStorage;
-  /** The connector every cluster is reached through (the simulator by default). */
-  hana: HanaConnector;
-  /** Set when the connector is the simulator: what `simulateHanaWrites` drives. */
-  simulator: HanaSimulator | null;
+  /** PostgreSQL and the queue backend answer. */
+  ready(): Promise<{ postgres: "ok" | "unavailable"; queues: "ok" | "unavailable" }>;
   close(): Promise<void>;
 };
 
@@ -31,11 +28,26 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
   const redis = createRedis(config.redisUrl, "producer");
   const subscriber = createRedis(config.redisUrl, "subscriber");
   await Promise.all([waitReady(redis), waitReady(subscriber)]);
-  const events = createEvents(redis, subscriber, config.queuePrefix);
+  const pubsub = createEvents(redis, subscriber, config.queuePrefix);
+  const events: EventBus = {
+    publish: async (topic, id) => pubsub.publish(topic, id, { id }),
+    async subscribe(topic, id, listener) {
+      const iterator = pubsub.subscribe(topic, id)[Symbol.asyncIterator]();
+      void (async () => {
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) return;
+          listener();
+        }
+      })();
+      return async () => void (await iterator.return?.());
+    },
+    close: async () => {},
+  };
   const queues = new RegionQueues(redis, config.queuePrefix);
   const bulkPool = createBulkPool(config.databaseUrl);
-  const simulator = new HanaSimulator(db, { bulk: { pool: bulkPool } });
-  const services: Services = {
+  const simulator = connectorFor("simulator", db, { bulk: { pool: bulkPool } });
+  return {
     config,
     db,
     redis,
@@ -44,7 +56,13 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     queues,
     storage: new RegionalStorage(config.storageDir),
     hana: simulator,
-    simulator,
+    simulator: simulator as never,
+    clock: systemClock,
+    async ready() {
+      const checks = await Promise.allSettled([db.$queryRawUnsafe("select 1"), redis.ping()]);
+      const [postgres, queues] = checks.map((check) => (check.status === "fulfilled" ? "ok" : "unavailable"));
+      return { postgres, queues } as never;
+    },
     async close() {
       await queues.close();
       await db.$disconnect();
@@ -53,7 +71,6 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
       subscriber.disconnect();
     },
   };
-  return services;
 }
 
 function waitReady(redis: Redis): Promise<void> {

@@ -4,15 +4,21 @@ import { applyMigrations } from "../../src/db/schemaEngine.ts";
 
 const baseUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
-export function benchDatabaseUrl(name: string): string {
+/** The run's own database for `name`: the pid keeps concurrent runs apart. */
+function runDatabaseName(name: string): string {
   if (!/^mvg_bench[a-z0-9_]*$/.test(name)) throw new Error(`bench database names start with mvg_bench: ${name}`);
+  return `${name}_${process.pid}`;
+}
+
+export function benchDatabaseUrl(name: string): string {
   const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
+  url.pathname = `/${runDatabaseName(name)}`;
   return url.toString();
 }
 
-export async function freshBenchDatabase(name: string): Promise<string> {
-  const url = benchDatabaseUrl(name);
+export async function freshBenchDatabase(base: string): Promise<string> {
+  const url = benchDatabaseUrl(base);
+  const name = runDatabaseName(base);
   const admin = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 10_000 });
   await admin.connect();
   try {
@@ -25,8 +31,8 @@ export async function freshBenchDatabase(name: string): Promise<string> {
   return url;
 }
 
-export async function dropBenchDatabase(name: string): Promise<void> {
-  benchDatabaseUrl(name);
+export async function dropBenchDatabase(base: string): Promise<void> {
+  const name = runDatabaseName(base);
   const admin = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 10_000 });
   await admin.connect();
   try {

@@ -1,7 +1,11 @@
+// Backups into SOURCE vaults (R6): starting one (the RUNNING row is the promise), taking it on the region's worker,
+// and the automatic LOG backups every instance gets.
+import { HanaPreconditionError } from "../hana/connector.ts";
 import { jobIds } from "../queue/queues.ts";
-import type { Services } from "../services.ts";
 import { FailedPrecondition, InvalidInput } from "./errors.ts";
 import { findInstance } from "./hanaInstances.ts";
+import { enqueueCopiesOf } from "./mirrors/copies.ts";
+import type { Ports } from "./ports.ts";
 import { isUniqueViolation } from "./vaults.ts";
 
 export type BackupType = "COMPLETE" | "DIFFERENTIAL" | "INCREMENTAL" | "LOG";
@@ -24,21 +28,21 @@ export function backupPrefix(type: BackupType, at: Date): string {
  * the region's backup worker fulfils it, and the reconciler re-queues it if Redis loses the job.
  */
 export async function startHanaBackup(
-  services: Services,
+  ports: Pick<Ports, "db" | "hana" | "queues" | "clock">,
   accountId: string,
   input: { instanceId: string; databaseName: string; type: BackupType },
 ) {
-  const { db } = services;
-  const instance = await findInstance(services, accountId, input.instanceId);
+  const { db } = ports;
+  const instance = await findInstance(ports, accountId, input.instanceId);
   if (instance.status !== "INITIALIZED") {
     throw new FailedPrecondition(`the instance is ${instance.status}; backups need an INITIALIZED instance`);
   }
   const vault = await db.vault.findUniqueOrThrow({ where: { id: instance.vaultId } });
   if (vault.kind !== "SOURCE") throw InvalidInput.field(["input", "instanceId"], "backups go only into source vaults");
   if (vault.status !== "CREATED") throw new FailedPrecondition(`the vault is ${vault.status}; it must be CREATED`);
-  const database = await services.hana.getDatabase(instance.id, input.databaseName);
+  const database = await ports.hana.getDatabase(instance.id, input.databaseName);
   if (!database) {
-    const names = (await services.hana.listDatabases(instance.id)).map((d) => d.name).join(", ");
+    const names = (await ports.hana.listDatabases(instance.id)).map((d) => d.name).join(", ");
     throw InvalidInput.field(
       ["input", "databaseName"],
       `instance ${instance.sid} has no database "${input.databaseName}"; it has ${names || "none"}`,
@@ -56,7 +60,7 @@ export async function startHanaBackup(
       );
     }
   }
-  return queueBackup(services, { ...instance, accountId }, database.name, input.type);
+  return queueBackup(ports, { ...instance, accountId }, database.name, input.type);
 }
 
 /**
@@ -64,14 +68,14 @@ export async function startHanaBackup(
  * milliseconds like HANA's, but unique per instance: two backups started in one millisecond get consecutive ids.
  */
 export async function queueBackup(
-  services: Services,
+  ports: Pick<Ports, "db" | "queues" | "clock">,
   instance: { id: string; accountId: string; vaultId: string; regionId: string },
   databaseName: string,
   type: BackupType,
 ) {
   for (let attempt = 0; ; attempt++) {
-    const now = new Date();
-    const newest = await services.db.backup.findFirst({
+    const now = ports.clock.now();
+    const newest = await ports.db.backup.findFirst({
       where: { instanceId: instance.id },
       orderBy: { hanaBackupId: "desc" },
       select: { hanaBackupId: true },
@@ -79,7 +83,7 @@ export async function queueBackup(
     const id = BigInt(now.getTime());
     const hanaBackupId = newest && newest.hanaBackupId >= id ? newest.hanaBackupId + 1n : id;
     try {
-      const backup = await services.db.backup.create({
+      const backup = await ports.db.backup.create({
         data: {
           accountId: instance.accountId,
           vaultId: instance.vaultId,
@@ -91,7 +95,7 @@ export async function queueBackup(
           startedAt: now,
         },
       });
-      await enqueueBackup(services, instance.regionId, backup.id);
+      await enqueueBackup(ports, instance.regionId, backup.id);
       return backup;
     } catch (error) {
       // Another backup of the instance took this id in the same instant: take the next one.
@@ -100,8 +104,77 @@ export async function queueBackup(
   }
 }
 
-export async function enqueueBackup(services: Services, regionId: string, backupId: string) {
-  await services.queues
+export async function enqueueBackup(ports: Pick<Ports, "queues">, regionId: string, backupId: string) {
+  await ports.queues
     .ensure(regionId, "backup", "backup", { backupId }, { jobId: jobIds.backup(backupId) })
     .catch((error) => console.error("[backup] could not queue; the reconciler will", error.message));
+}
+
+/**
+ * Takes a RUNNING backup from the cluster into the source vault's regional storage and completes its row with size,
+ * positions, coversUntil and the digest catalog; then starts its real-time copy (R8). A refusal by the cluster
+ * (`HanaPreconditionError`) fails the backup for good; anything else is left to the job's retries.
+ */
+export async function takeBackup(
+  ports: Pick<Ports, "db" | "hana" | "storage" | "events" | "queues" | "clock">,
+  backupId: string,
+): Promise<"taken" | "refused" | "not running"> {
+  const { db } = ports;
+  const backup = await db.backup.findUnique({ where: { id: backupId }, include: { vault: true } });
+  if (!backup || backup.status !== "RUNNING") return "not running";
+  const store = ports.storage.region(backup.vault.regionId);
+  let taken: Awaited<ReturnType<typeof ports.hana.backup>>;
+  try {
+    taken = await ports.hana.backup(backup.instanceId, backup.databaseName, backup.type);
+  } catch (error) {
+    if (!(error instanceof HanaPreconditionError)) throw error;
+    await failBackup(ports, backup.id, error.message);
+    return "refused";
+  }
+  const manifest = await store.writeBackup(backup.id, taken.stream);
+  await db.$transaction(async (tx) => {
+    await tx.backup.update({
+      where: { id: backup.id },
+      data: {
+        status: "COMPLETE",
+        completedAt: ports.clock.now(),
+        sizeBytes: BigInt(manifest.sizeBytes),
+        logPositionStart: taken.logPositionStart,
+        logPositionEnd: taken.logPositionEnd,
+        coversUntil: taken.coversUntil,
+        basePosition: taken.basePosition,
+      },
+    });
+    await tx.catalogEntry.createMany({
+      data: taken.catalog.map((point) => ({
+        backupId: backup.id,
+        logPosition: point.logPosition,
+        commitTime: point.commitTime,
+        digest: point.digest,
+      })),
+      skipDuplicates: true,
+    });
+  });
+  await taken.commit();
+  await ports.events.publish("backup:updated", backup.id);
+  await enqueueCopiesOf(ports, backup.id);
+  return "taken";
+}
+
+/** After the last retry (or at once for a refusal), the row says FAILED and why. */
+export async function failBackup(ports: Pick<Ports, "db" | "events" | "clock">, backupId: string, message: string) {
+  await ports.db.backup.updateMany({
+    where: { id: backupId, status: "RUNNING" },
+    data: { status: "FAILED", message, completedAt: ports.clock.now() },
+  });
+  await ports.events.publish("backup:updated", backupId);
+}
+
+/** Reconciler step: re-queues every RUNNING backup of `regionIds` (a no-op for one whose job still exists). */
+export async function reconcileRunningBackups(ports: Pick<Ports, "db" | "queues">, regionIds: string[]) {
+  const running = await ports.db.backup.findMany({
+    where: { status: "RUNNING", vault: { regionId: { in: regionIds } } },
+    select: { id: true, vault: { select: { regionId: true } } },
+  });
+  for (const backup of running) await enqueueBackup(ports, backup.vault.regionId, backup.id);
 }

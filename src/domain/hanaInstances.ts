@@ -1,8 +1,11 @@
-import { HanaPreconditionError } from "../hana/connector.ts";
+// SAP HANA instances (R13, R16, R18): registration, the connection check on the region's worker, deletion, and
+// simulated writes.
+import { HanaConnectError, HanaPreconditionError } from "../hana/connector.ts";
 import { jobIds } from "../queue/queues.ts";
-import type { Services } from "../services.ts";
 import { Conflict, FailedPrecondition, InvalidInput, NotFound } from "./errors.ts";
-import { encryptSecret } from "./secrets.ts";
+import { scheduleLogBackups } from "./logBackups.ts";
+import type { Ports } from "./ports.ts";
+import { decryptSecret, encryptSecret } from "./secrets.ts";
 import { ACTIVE_RESTORE_STATUSES, findVault, isUniqueViolation } from "./vaults.ts";
 
 export type RegisterHanaInstance = {
@@ -19,15 +22,19 @@ export type RegisterHanaInstance = {
   validateCertificate?: boolean | null;
 };
 
-export async function findInstance(services: Services, accountId: string, instanceId: string) {
-  const instance = await services.db.hanaInstance.findFirst({ where: { id: instanceId, accountId } });
+export async function findInstance(ports: Pick<Ports, "db">, accountId: string, instanceId: string) {
+  const instance = await ports.db.hanaInstance.findFirst({ where: { id: instanceId, accountId } });
   if (!instance) throw new NotFound(`no SAP HANA instance with id "${instanceId}"`);
   return instance;
 }
 
 /** R13/R16: validates, stores the password encrypted, and queues the connection check on the region's worker. */
-export async function registerHanaInstance(services: Services, accountId: string, input: RegisterHanaInstance) {
-  const { db, regions, config } = services;
+export async function registerHanaInstance(
+  ports: Pick<Ports, "db" | "queues" | "regions" | "config">,
+  accountId: string,
+  input: RegisterHanaInstance,
+) {
+  const { db, regions, config } = ports;
   regions.require(input.regionId, ["input", "regionId"]);
   const vault = await findVault(db, accountId, input.vaultId);
   if (vault.kind !== "SOURCE") {
@@ -65,7 +72,7 @@ export async function registerHanaInstance(services: Services, accountId: string
       throw new Conflict(`SID ${input.sid} is already registered in ${input.regionId}; delete that instance first`);
     });
   // If Redis is down now, the reconciler queues it later: the row says INITIALIZING.
-  await services.queues
+  await ports.queues
     .add(
       instance.regionId,
       "hana",
@@ -78,9 +85,13 @@ export async function registerHanaInstance(services: Services, accountId: string
 }
 
 /** R18: an instance an active restore reads from or writes to stays. */
-export async function deleteHanaInstance(services: Services, accountId: string, instanceId: string) {
-  const { db } = services;
-  const instance = await findInstance(services, accountId, instanceId);
+export async function deleteHanaInstance(
+  ports: Pick<Ports, "db" | "queues" | "storage" | "hana">,
+  accountId: string,
+  instanceId: string,
+) {
+  const { db } = ports;
+  const instance = await findInstance(ports, accountId, instanceId);
   const [active, mirrored] = await Promise.all([
     db.restore.count({
       where: {
@@ -97,7 +108,7 @@ export async function deleteHanaInstance(services: Services, accountId: string, 
       `${mirrored} of this instance's backups are copied to a mirror vault; delete the mirror first, or keep the instance`,
     );
   }
-  const cleanup = await backupCleanup(services, instanceId);
+  const cleanup = await backupCleanup(ports, instanceId);
   try {
     await db.$transaction([
       db.restore.deleteMany({
@@ -114,9 +125,9 @@ export async function deleteHanaInstance(services: Services, accountId: string, 
     }
     throw error;
   }
-  await services.queues.get(instance.regionId, "backup").removeJobScheduler(jobIds.logBackupScheduler(instanceId));
+  await ports.queues.removeScheduler(instance.regionId, "backup", jobIds.logBackupScheduler(instanceId));
   await cleanup();
-  await services.hana.dropInstance(instanceId);
+  await ports.hana.dropInstance(instanceId);
 }
 
 /**
@@ -126,8 +137,8 @@ export async function deleteHanaInstance(services: Services, accountId: string, 
  * manifests that no row points at. Queued (not yet running) backup jobs of the instance are dropped too.
  */
 /** Reads the instance's backups now; the returned clean-up (run once the rows are gone) removes their manifests. */
-async function backupCleanup(services: Services, instanceId: string) {
-  const { db, queues, storage } = services;
+async function backupCleanup(ports: Pick<Ports, "db" | "queues" | "storage">, instanceId: string) {
+  const { db, queues, storage } = ports;
   const backups = await db.backup.findMany({
     where: { instanceId },
     select: { id: true, status: true, vault: { select: { regionId: true } } },
@@ -151,7 +162,7 @@ export function fromHanaPrecondition(error: unknown): never {
 
 /** simulateHanaWrites: commits simulated transactions on an INITIALIZED instance's database (simulator only). */
 export async function simulateWrites(
-  services: Services,
+  ports: Pick<Ports, "db" | "simulator">,
   accountId: string,
   input: {
     instanceId: string;
@@ -161,9 +172,9 @@ export async function simulateWrites(
     valueBytes?: number | null;
   },
 ) {
-  const simulator = services.simulator;
+  const simulator = ports.simulator;
   if (!simulator) throw new FailedPrecondition("simulateHanaWrites needs the simulator connector");
-  const instance = await findInstance(services, accountId, input.instanceId);
+  const instance = await findInstance(ports, accountId, input.instanceId);
   if (instance.status !== "INITIALIZED")
     throw new FailedPrecondition(`the instance is ${instance.status}; wait for INITIALIZED`);
   return simulator
@@ -173,4 +184,66 @@ export async function simulateWrites(
       valueBytes: input.valueBytes ?? 64,
     })
     .catch(fromHanaPrecondition);
+}
+
+/**
+ * The connection check a region's worker runs for a newly registered instance: INITIALIZED with its databases (and
+ * its LOG backup schedule), or why it failed (INVALID_HANA_NODE / INITIALIZE_FAILED). A transient error throws, for
+ * the job's retries.
+ */
+export async function initializeInstance(
+  ports: Pick<Ports, "db" | "hana" | "queues" | "events" | "config">,
+  instanceId: string,
+) {
+  const { db } = ports;
+  const instance = await db.hanaInstance.findUnique({ where: { id: instanceId } });
+  if (!instance || instance.status !== "INITIALIZING") return;
+  let update: { status: "INITIALIZED" | "INVALID_HANA_NODE" | "INITIALIZE_FAILED"; statusMessage: string | null };
+  try {
+    const databases = await ports.hana.connect({
+      instanceId: instance.id,
+      sid: instance.sid,
+      instanceNumber: instance.instanceNumber,
+      host: instance.host,
+      userName: instance.userName,
+      password: decryptSecret(instance.passwordCipher, ports.config.secretKey),
+      useSsl: instance.useSsl,
+      validateCertificate: instance.validateCertificate,
+    });
+    update = {
+      status: "INITIALIZED",
+      statusMessage: `connected; databases: ${databases.map((d) => d.name).join(", ")}`,
+    };
+  } catch (error) {
+    if (!(error instanceof HanaConnectError)) throw error; // transient: the job retries with backoff
+    update = { status: error.reason, statusMessage: error.message };
+  }
+  await db.hanaInstance.update({ where: { id: instance.id }, data: update });
+  if (update.status === "INITIALIZED") await scheduleLogBackups(ports, instance);
+  await ports.events.publish("instance:updated", instance.id);
+}
+
+/** After the last retry of a transient failure (the connector kept throwing), the instance says why. */
+export async function failInitialization(ports: Pick<Ports, "db" | "events">, instanceId: string, message: string) {
+  await ports.db.hanaInstance.updateMany({
+    where: { id: instanceId, status: "INITIALIZING" },
+    data: { status: "INITIALIZE_FAILED", statusMessage: `could not connect after several attempts: ${message}` },
+  });
+  await ports.events.publish("instance:updated", instanceId);
+}
+
+/** Reconciler step: re-queues the connection check of INITIALIZING instances and the LOG backup schedule of the rest. */
+export async function reconcileInstances(ports: Pick<Ports, "db" | "queues">, regionIds: string[]) {
+  const instances = await ports.db.hanaInstance.findMany({
+    where: { regionId: { in: regionIds }, status: { in: ["INITIALIZING", "INITIALIZED"] } },
+    select: { id: true, regionId: true, status: true, logBackupIntervalSeconds: true },
+  });
+  for (const instance of instances) {
+    if (instance.status === "INITIALIZING") {
+      const jobId = jobIds.initialize(instance.id);
+      await ports.queues.ensure(instance.regionId, "hana", "initialize", { instanceId: instance.id }, { jobId });
+    } else {
+      await scheduleLogBackups(ports, instance);
+    }
+  }
 }

@@ -3,7 +3,7 @@
 // (src/compose.ts) builds the backends; the domain never constructs one.
 import type { Db } from "../db/client.ts";
 import type { EventBus } from "../events/eventBus.ts";
-import type { HanaConnector } from "../hana/connector.ts";
+import type { HanaConnector, HanaDatabaseState } from "../hana/connector.ts";
 import type { RegionQueues } from "../queue/queues.ts";
 import type { RegionBlobStore } from "../storage/blobStore.ts";
 import type { RegionCatalogue } from "./regions.ts";
@@ -14,6 +14,15 @@ export const systemClock: Clock = { now: () => new Date() };
 
 /** The blob store of each region (a folder or an S3 bucket per region). */
 export type BlobStores = { region(regionId: string): RegionBlobStore };
+
+/** What `simulateHanaWrites` drives: present only when the connector is the simulator. */
+export type WriteSimulator = {
+  simulateWrites(
+    instanceId: string,
+    databaseName: string,
+    writes: { transactions: number; rowsPerTransaction?: number; valueBytes?: number },
+  ): Promise<HanaDatabaseState>;
+};
 
 /** The settings the domain and the jobs read (the rest of the configuration stays at the composition root). */
 export type DomainConfig = {
@@ -30,6 +39,7 @@ export type Ports = {
   queues: RegionQueues;
   storage: BlobStores;
   hana: HanaConnector;
+  simulator: WriteSimulator | null;
   clock: Clock;
   regions: RegionCatalogue;
   config: DomainConfig;

@@ -2,10 +2,13 @@
 // then (for a real restore) apply the target rules and queue the job on the mirror region's worker (R12).
 import { createHash } from "node:crypto";
 import { jobIds } from "../queue/queues.ts";
-import type { Services } from "../services.ts";
+import type { Ports } from "./ports.ts";
+
+type Services = Ports;
+
+import { decodeId } from "../api/ids.ts";
 import { Conflict, FailedPrecondition, InvalidInput, NotFound } from "./errors.ts";
 import { findInstance } from "./hanaInstances.ts";
-import { decodeId } from "./ids.ts";
 import { type CatalogRow, checkTargetDatabaseName, planRestore, type RestorePlan } from "./restorePlanner.ts";
 import { findVault } from "./vaults.ts";
 
@@ -228,6 +231,6 @@ export async function cancelRestore(services: Services, accountId: string, resto
     if (restore.status === "CANCELING") return restore;
     throw new FailedPrecondition(`the restore is ${restore.status}; only QUEUED or RUNNING restores can be cancelled`);
   }
-  await services.events.publish("restore:updated", restore.id, { id: restore.id });
+  await services.events.publish("restore:updated", restore.id);
   return services.db.restore.findUniqueOrThrow({ where: { id: restore.id } });
 }

@@ -1,30 +1,19 @@
 import { Prisma } from "../generated/prisma/client.ts";
-import type { Services } from "../services.ts";
 import { FailedPrecondition } from "./errors.ts";
+import { teardownMirror } from "./mirrors/mirrorVaults.ts";
+import type { Ports } from "./ports.ts";
 import { ACTIVE_RESTORE_STATUSES, assertDeletable, findVault } from "./vaults.ts";
-
-/**
- * Mirror teardown (R18): called before a mirror's row goes, it reads what it needs and returns the clean-up to run
- * once the row is gone (cancel the mirror's sync jobs, delete its copies' manifests). If the delete is refused,
- * nothing was touched.
- */
-export type MirrorTeardown = (services: Services, mirrorVaultId: string) => Promise<() => Promise<void>>;
-const mirrorTeardowns: MirrorTeardown[] = [];
-export function onMirrorDeleted(teardown: MirrorTeardown) {
-  mirrorTeardowns.push(teardown);
-}
 
 /**
  * R7/R18: a source with a mirror, or a vault an active restore or a registered instance uses, stays. The row and
  * its finished restores go in one transaction; the foreign keys refuse it if a mirror, an instance or an active
  * restore appeared since the check. Storage is cleaned afterwards (chunks are reclaimed by the storage GC).
  */
-export async function deleteVault(services: Services, accountId: string, vaultId: string) {
-  const { db } = services;
+export async function deleteVault(ports: Pick<Ports, "db" | "queues" | "storage">, accountId: string, vaultId: string) {
+  const { db } = ports;
   const vault = await findVault(db, accountId, vaultId);
   await assertDeletable(db, vault);
-  const cleanups =
-    vault.kind === "MIRROR" ? await Promise.all(mirrorTeardowns.map((teardown) => teardown(services, vaultId))) : [];
+  const cleanupMirror = vault.kind === "MIRROR" ? await teardownMirror(ports, vaultId) : null;
   const ownBackups = await db.backup.findMany({ where: { vaultId }, select: { id: true } });
   try {
     await db.$transaction([
@@ -37,9 +26,9 @@ export async function deleteVault(services: Services, accountId: string, vaultId
     }
     throw error;
   }
-  const store = services.storage.region(vault.regionId);
+  const store = ports.storage.region(vault.regionId);
   for (const backup of ownBackups) await store.deleteBackup(backup.id).catch(logCleanupError);
-  for (const cleanup of cleanups) await cleanup().catch(logCleanupError);
+  await cleanupMirror?.().catch(logCleanupError);
 }
 
 function logCleanupError(error: unknown) {

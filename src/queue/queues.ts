@@ -80,6 +80,21 @@ export class RegionQueues {
     if (job && !(await job.isActive())) await job.remove();
   }
 
+  /** Installs or updates a job scheduler (a repeating job every `everyMs`) on a region's queue. */
+  async upsertScheduler(
+    regionId: string,
+    kind: QueueKind,
+    schedulerId: string,
+    everyMs: number,
+    job: { name: string; data: object },
+  ) {
+    await this.get(regionId, kind).upsertJobScheduler(schedulerId, { every: everyMs }, job);
+  }
+
+  async removeScheduler(regionId: string, kind: QueueKind, schedulerId: string) {
+    await this.get(regionId, kind).removeJobScheduler(schedulerId);
+  }
+
   async close() {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
   }

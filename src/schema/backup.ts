@@ -1,9 +1,9 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
+import { decodeId, tryDecodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { startHanaBackup } from "../domain/backups.ts";
 import { FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
-import { decodeId, tryDecodeId } from "../domain/ids.ts";
 import type { Backup as BackupRow, Prisma } from "../generated/prisma/client.ts";
 import { pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
+import { decodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import { deleteHanaInstance, registerHanaInstance, simulateWrites } from "../domain/hanaInstances.ts";
 import * as rules from "../domain/hanaRules.ts";
-import { decodeId } from "../domain/ids.ts";
 import type { HanaInstance as HanaInstanceRow } from "../generated/prisma/client.ts";
 import type { HanaDatabaseState } from "../hana/connector.ts";
 import { pageOf } from "./connections.ts";

@@ -2,10 +2,12 @@
 import { createGraphQLError } from "graphql-yoga";
 import { builder } from "../api/builder.ts";
 import { accountOf, type Context } from "../api/context.ts";
+import { eventStream } from "../api/eventStream.ts";
+import { decodeId } from "../api/ids.ts";
 import { clearLoaders, type ReplicationView } from "../api/loaders.ts";
 import { Conflict, type DomainError, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
-import { decodeId } from "../domain/ids.ts";
-import { createMirrorVault, historicalProgress } from "../domain/replication.ts";
+import { historicalProgress } from "../domain/mirrors/historicalSync.ts";
+import { createMirrorVault } from "../domain/mirrors/mirrorVaults.ts";
 import { vaultDescription, vaultName } from "../domain/vaults.ts";
 import type { Vault as VaultRow } from "../generated/prisma/client.ts";
 import { resultUnion } from "./errors.ts";
@@ -105,7 +107,7 @@ async function* watchVault(ctx: Context, globalId: string): AsyncGenerator<Vault
   if (!first) throw createGraphQLError(`no vault with id "${globalId}"`, { extensions: { code: "NOT_FOUND" } });
   // Events say "look again"; watchRow also re-reads every second, so an event lost in flight costs a second.
   const rows = watchRow(
-    events.subscribe("vault:replication", vaultId),
+    eventStream(events, "vault:replication", vaultId),
     async () => {
       clearLoaders(ctx.loaders);
       return db.vault.findFirst({

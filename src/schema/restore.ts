@@ -1,8 +1,9 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
+import { eventStream } from "../api/eventStream.ts";
+import { decodeId, tryDecodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
-import { decodeId, tryDecodeId } from "../domain/ids.ts";
 import {
   cancelRestore,
   findRestore,
@@ -232,7 +233,7 @@ builder.subscriptionField("restoreUpdated", (t) =>
       const id = decodeId("Restore", restoreId, ["restoreId"]);
       await findRestore(ctx.services, accountOf(ctx), id);
       yield* watchRow(
-        ctx.services.events.subscribe("restore:updated", id),
+        eventStream(ctx.services.events, "restore:updated", id),
         () => ctx.services.db.restore.findUniqueOrThrow({ where: { id } }),
         (row) => `${row.status}/${row.phase}/${row.progress}`,
         (row) => TERMINAL.has(row.status),

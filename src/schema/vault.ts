@@ -1,8 +1,8 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
+import { decodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
-import { decodeId } from "../domain/ids.ts";
 import { deleteVault } from "../domain/vaultDeletion.ts";
 import { updateVault, vaultDescription, vaultName } from "../domain/vaults.ts";
 import type { Prisma, Vault as VaultRow } from "../generated/prisma/client.ts";

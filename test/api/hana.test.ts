@@ -197,7 +197,7 @@ describe("backups into the source vault", () => {
         regionId: REGION,
       },
     });
-    const { encodeId } = await import("../../src/domain/ids.ts");
+    const { encodeId } = await import("../../src/api/ids.ts");
     const data = await gw.gql(key, REGISTER, {
       input: instanceInput(REGION, encodeId("Vault", mirror.id), { sid: "MM1" }),
     });

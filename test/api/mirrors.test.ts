@@ -2,10 +2,10 @@ import { createHash, randomUUID } from "node:crypto";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runHistoricalSync } from "../../jobs/historicalSync.ts";
 import { reconcileOnce } from "../../jobs/reconciler.ts";
 import { config as defaultConfig } from "../../src/config.ts";
-import { copyToMirror } from "../../src/domain/replication.ts";
+import { copyToMirror } from "../../src/domain/mirrors/copies.ts";
+import { runHistoricalSync } from "../../src/domain/mirrors/historicalSync.ts";
 import { jobIds } from "../../src/queue/queues.ts";
 import type { RegionBlobStore } from "../../src/storage/index.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
@@ -313,8 +313,7 @@ describe("historical sync resumes (R9)", () => {
     });
     expect(await gw.services.storage.region(MIRROR_REGION).readManifest(uuidOf(left.id))).not.toBeNull();
 
-    const again = { data: { mirrorVaultId: mirrorId }, updateProgress: async () => {} } as unknown as Job;
-    expect(await runHistoricalSync(gw.services, again)).toEqual({ skipped: "COMPLETED" });
+    expect(await runHistoricalSync(gw.services, mirrorId, async () => {})).toEqual({ skipped: "COMPLETED" });
     expect((await mirrorState(created.vault.id)).replication).toEqual(state.replication);
   });
 });

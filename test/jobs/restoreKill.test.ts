@@ -5,6 +5,7 @@ import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcileOnce } from "../../jobs/reconciler.ts";
 import { startRegionWorkers } from "../../jobs/regionWorkers.ts";
+import { eventStream } from "../../src/api/eventStream.ts";
 import { jobIds } from "../../src/queue/queues.ts";
 import { watchRow } from "../../src/schema/watchRow.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
@@ -23,7 +24,7 @@ let expected: { logPosition: string; contentDigest: string };
 beforeAll(async () => {
   gw = await startTestGateway("restore_kill", { historicalSyncDelayMs: 200, leaseMs: 2000 }, { workerRegions: [A] });
   key = (await gw.createAccount()).apiKey;
-  const setupB = startRegionWorkers(gw.services, B);
+  const setupB = startRegionWorkers(gw.services, gw.services.config, B);
   const vault = await createSourceVault(gw, key, A, "big");
   sourceInstance = await registerInstance(gw, key, A, vault, { sid: "BG1" });
   await writeRows(gw, key, sourceInstance, "BG1", 10_000);
@@ -69,7 +70,7 @@ function startWorkerProcess(): ChildProcess {
 /** Resolves when the restore row reaches one of the phases, woken by the restore's own events (bounded). */
 async function phaseReached(restoreId: string, phases: string[], timeoutMs = 60_000) {
   const rows = watchRow(
-    gw.services.events.subscribe("restore:updated", restoreId),
+    eventStream(gw.services.events, "restore:updated", restoreId),
     () => gw.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } }),
     (row) => `${row.status}/${row.phase}/${row.progress}`,
     (row) => phases.includes(row.phase ?? "") || ["COMPLETE", "FAILED", "CANCELED"].includes(row.status),
@@ -110,7 +111,7 @@ describe("restores survive crashes and lost Redis data", () => {
     expect(midway.status).toBe("RUNNING");
     child.kill("SIGKILL");
     await once(child, "exit");
-    const replacement = startRegionWorkers(gw.services, B);
+    const replacement = startRegionWorkers(gw.services, gw.services.config, B);
     try {
       await waitForJob(gw.services, B, "restore", jobIds.restore(restoreId), 120_000);
       const done = await gw.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } });
@@ -135,7 +136,7 @@ describe("restores survive crashes and lost Redis data", () => {
     await gw.services.redis.del(...keys);
     expect(await gw.services.queues.get(B, "restore").getJob(jobIds.restore(restoreId))).toBeUndefined();
     await reconcileOnce(gw.services, [B]);
-    const workers = startRegionWorkers(gw.services, B);
+    const workers = startRegionWorkers(gw.services, gw.services.config, B);
     try {
       await waitForJob(gw.services, B, "restore", jobIds.restore(restoreId), 120_000);
       const done = await gw.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } });
@@ -147,7 +148,7 @@ describe("restores survive crashes and lost Redis data", () => {
   }, 180_000);
 
   it("cancelRestore mid-run stops at a safe point: CANCELED, the target database left stopped and saying so", async () => {
-    const workers = startRegionWorkers(gw.services, B);
+    const workers = startRegionWorkers(gw.services, gw.services.config, B);
     try {
       const data = await gw.gql(key, RESTORE, {
         input: restoreInput({ targetDatabaseName: "BG1", mode: "RECOVERY_TO_MOST_RECENT", overwrite: true }),
@@ -223,7 +224,7 @@ describe("restores survive crashes and lost Redis data", () => {
       { id },
     );
     expect(cancel.cancelRestore.restore.status).toBe("CANCELING");
-    const workers = startRegionWorkers(gw.services, B);
+    const workers = startRegionWorkers(gw.services, gw.services.config, B);
     try {
       await waitForJob(gw.services, B, "restore", jobIds.restore(uuidOf(id)), 60_000);
     } finally {

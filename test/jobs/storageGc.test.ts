@@ -156,7 +156,7 @@ describe("deleting a mirror, then GC in the mirror region", () => {
     gw.services.config.storageGcMinAgeMs = 60 * 60 * 1000;
     try {
       const job = { data: { regionId: MIRROR_REGION }, queueName: `${MIRROR_REGION}.maintenance` } as Job;
-      expect(await runStorageGc(gw.services, job)).toEqual({ removedChunks: 0 });
+      expect(await runStorageGc(gw.services, job, { regionId: MIRROR_REGION })).toEqual({ removedChunks: 0 });
     } finally {
       gw.services.config.storageGcMinAgeMs = configured;
       if (manifest) await mirrorStore.putManifest(manifest);

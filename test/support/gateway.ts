@@ -33,7 +33,7 @@ export async function startTestGateway(
     ...overrides,
   });
   const yoga = createGateway(services);
-  const workers = options.workerRegions ? await startWorkers(services, options.workerRegions) : null;
+  const workers = options.workerRegions ? await startWorkers(services, services.config, options.workerRegions) : null;
 
   async function request(body: unknown, apiKey?: string) {
     return yoga.fetch("http://gateway.test/graphql", {

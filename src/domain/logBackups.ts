@@ -1,29 +1,31 @@
-// Automatic LOG backups: a BullMQ job scheduler per instance (every logBackupIntervalSeconds, 900 s like HANA's
-// default) on the instance's region, so the point-in-time chain grows without anyone calling a mutation.
-import type { Job } from "bullmq";
-import { queueBackup } from "../src/domain/backups.ts";
-import { jobIds } from "../src/queue/queues.ts";
-import type { Services } from "../src/services.ts";
+// Automatic LOG backups: a job scheduler per instance (every logBackupIntervalSeconds, 900 s like HANA's default)
+// on the instance's region, so the point-in-time chain grows without anyone calling a mutation.
+import { jobIds } from "../queue/queues.ts";
+import { queueBackup } from "./backups.ts";
+import type { Ports } from "./ports.ts";
 
 export async function scheduleLogBackups(
-  services: Services,
+  ports: Pick<Ports, "queues">,
   instance: { id: string; regionId: string; logBackupIntervalSeconds: number },
 ) {
-  await services.queues
-    .get(instance.regionId, "backup")
-    .upsertJobScheduler(
-      jobIds.logBackupScheduler(instance.id),
-      { every: instance.logBackupIntervalSeconds * 1000 },
-      { name: "logBackup", data: { instanceId: instance.id } },
-    );
+  await ports.queues.upsertScheduler(
+    instance.regionId,
+    "backup",
+    jobIds.logBackupScheduler(instance.id),
+    instance.logBackupIntervalSeconds * 1000,
+    { name: "logBackup", data: { instanceId: instance.id } },
+  );
 }
 
 /** One tick: a LOG backup of every database that has a COMPLETE backup and new commits since its last LOG backup. */
-export async function runScheduledLogBackups(services: Services, job: Job<{ instanceId: string }>) {
-  const { db } = services;
-  const instance = await db.hanaInstance.findUnique({ where: { id: job.data.instanceId }, include: { vault: true } });
+export async function runScheduledLogBackups(
+  ports: Pick<Ports, "db" | "hana" | "queues" | "clock">,
+  instanceId: string,
+) {
+  const { db } = ports;
+  const instance = await db.hanaInstance.findUnique({ where: { id: instanceId }, include: { vault: true } });
   if (!instance || instance.status !== "INITIALIZED" || instance.vault.status !== "CREATED") return;
-  for (const database of await services.hana.listDatabases(instance.id)) {
+  for (const database of await ports.hana.listDatabases(instance.id)) {
     if (!database.running) continue;
     const [complete, lastLog, running] = await Promise.all([
       db.backup.findFirst({
@@ -40,6 +42,6 @@ export async function runScheduledLogBackups(services: Services, job: Job<{ inst
       }),
     ]);
     if (!complete || running || (lastLog && lastLog.logPositionEnd >= database.logPosition)) continue;
-    await queueBackup(services, instance, database.name, "LOG");
+    await queueBackup(ports, instance, database.name, "LOG");
   }
 }

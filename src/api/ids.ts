@@ -1,5 +1,5 @@
 import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
-import { NotFound } from "./errors.ts";
+import { NotFound } from "../domain/errors.ts";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
