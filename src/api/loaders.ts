@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import type { Db } from "../db/client.ts";
+import type { Db } from "../db/types.ts";
 import type { Backup, Replication } from "../generated/prisma/client.ts";
 
 export type VaultStats = { backupCount: number; storedBytes: bigint };

@@ -1,8 +1,9 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
+import type { Db } from "./types.ts";
 
-export type Db = PrismaClient;
+export type { Db };
 
 /** One client per process (or per test file); the pool waits at most 10 s for a connection. */
 export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {

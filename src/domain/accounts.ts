@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import type { Db } from "../db/client.ts";
+import type { Db } from "../db/types.ts";
 
 export const accountName = z
   .string()

@@ -1,7 +1,7 @@
 // The ports the domain is given. Each domain function and job processor names the few it uses
 // (`Pick<Ports, "db" | "events">`), so its signature says what it may touch. The composition root
 // (src/compose.ts) builds the backends; the domain never constructs one.
-import type { Db } from "../db/client.ts";
+import type { Db } from "../db/types.ts";
 import type { EventBus } from "../events/eventBus.ts";
 import type { HanaConnector, HanaDatabaseState } from "../hana/connector.ts";
 import type { RegionQueues } from "../queue/queues.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Db } from "../db/client.ts";
+import type { Db } from "../db/types.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 import { Conflict, FailedPrecondition, NotFound } from "./errors.ts";
 

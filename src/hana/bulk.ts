@@ -11,7 +11,7 @@
 // `unnest` was tried too and was no faster.) Without a pool the same statements go through Prisma in smaller batches
 // (see `BulkSql.fallback`).
 import type pg from "pg";
-import type { Db } from "../db/client.ts";
+import type { Db } from "../db/types.ts";
 
 export type BulkSqlOptions = {
   /** The pool bulk statements use (see `createBulkPool`); not ended by `close`. Without one they go through Prisma. */

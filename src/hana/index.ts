@@ -1,6 +1,6 @@
 // The HANA connector seam. Everything outside src/hana/ asks `connectorFor` for a connector and talks to clusters
 // only through the `HanaConnector` interface.
-import type { Db } from "../db/client.ts";
+import type { Db } from "../db/types.ts";
 import type { HanaConnector } from "./connector.ts";
 import { HanaSimulator, type HanaSimulatorOptions } from "./simulator.ts";
 

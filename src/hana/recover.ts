@@ -10,7 +10,7 @@
 // partial content (like a failed recovery on HANA): recover again to repair it. The running digest is kept as rows
 // go in: the data backup's rows are added; a delta or log batch also gets back the hashes of the rows it replaced
 // (from the same statement) and subtracts them, so no separate read of old values is needed.
-import type { Db } from "../db/client.ts";
+import type { Db } from "../db/types.ts";
 import { type BulkSql, RowBatch } from "./bulk.ts";
 import {
   HanaBackupFormatError,

@@ -1,7 +1,7 @@
 // The SAP HANA simulator: one simulated cluster per registered instance, kept in PostgreSQL (SimDatabase, SimRow,
 // SimCommit) so it survives a restart. See DESIGN.md "The SAP HANA simulator" and connector.ts for the contract.
 import { randomBytes, randomInt } from "node:crypto";
-import type { Db } from "../db/client.ts";
+import type { Db } from "../db/types.ts";
 import { BulkSql, type BulkSqlOptions } from "./bulk.ts";
 import {
   type BackupStreamResult,

@@ -1,7 +1,7 @@
 // A consistent snapshot that outlives a function call: a REPEATABLE READ transaction held open while a caller pulls
 // the backup's bytes, so concurrent writes never leak into (or tear) a backup. The producer runs inside the
 // transaction and produces one chunk per pull (backpressure: at most one chunk is in flight).
-import type { Db } from "../db/client.ts";
+import type { Db } from "../db/types.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 
 export type Tx = Prisma.TransactionClient;

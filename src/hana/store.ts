@@ -1,6 +1,6 @@
 // Batched SQL over the simulator's tables (SimDatabase, SimRow, SimCommit). Every statement moves a whole batch
 // (arrays through `unnest`), never one row per round trip.
-import type { Db } from "../db/client.ts";
+import type { Db } from "../db/types.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 import type { BulkSql, RowBatchSql } from "./bulk.ts";
 import type { HanaDatabaseKind, HanaDatabaseState } from "./connector.ts";

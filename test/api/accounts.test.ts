@@ -56,7 +56,7 @@ describe("accounts and API keys", () => {
     try {
       expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
       const ready = await fetch(`http://127.0.0.1:${port}/ready`);
-      expect(await ready.json()).toEqual({ ready: true, postgres: "ok", redis: "ok" });
+      expect(await ready.json()).toEqual({ ready: true, postgres: "ok", queues: "ok" });
       const page = await fetch(`http://127.0.0.1:${port}/graphql`, { headers: { accept: "text/html" } });
       const html = await page.text();
       expect(page.status).toBe(200);
