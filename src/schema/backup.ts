@@ -1,13 +1,15 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
+import { eventStream } from "../api/eventStream.ts";
 import { decodeId, tryDecodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { startHanaBackup } from "../domain/backups.ts";
-import { FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
+import { FailedPrecondition, Forbidden, InvalidInput, NotFound, NotFound as NotFoundError } from "../domain/errors.ts";
 import type { Backup as BackupRow, Prisma } from "../generated/prisma/client.ts";
 import { pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";
 import { Vault } from "./vault.ts";
+import { watchRow } from "./watchRow.ts";
 
 export const BackupType = builder.enumType("BackupType", {
   values: ["COMPLETE", "DIFFERENTIAL", "INCREMENTAL", "LOG"] as const,
@@ -121,3 +123,25 @@ builder.mutationField("startHanaBackup", (t) =>
 );
 
 export { Vault };
+
+builder.subscriptionField("backupUpdated", (t) =>
+  t.field({
+    type: Backup,
+    description: "the backup now, then when it ends (COMPLETE or FAILED)",
+    authScopes: { account: true },
+    args: { backupId: t.arg.id({ required: true }) },
+    subscribe: async function* (_r, { backupId }, ctx) {
+      const id = decodeId("Backup", backupId, ["backupId"]);
+      const accountId = accountOf(ctx);
+      const owned = await ctx.services.db.backup.findFirst({ where: { id, accountId }, select: { id: true } });
+      if (!owned) throw new NotFound(`no Backup with id "${backupId}"`);
+      yield* watchRow(
+        eventStream(ctx.services.events, "backup:updated", id),
+        () => ctx.services.db.backup.findUniqueOrThrow({ where: { id } }),
+        (row) => row.status,
+        (row) => row.status !== "RUNNING",
+      );
+    },
+    resolve: (backup: BackupRow) => backup,
+  }),
+);

@@ -1,16 +1,18 @@
 import { z } from "zod";
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
+import { eventStream } from "../api/eventStream.ts";
 import { decodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
-import { deleteHanaInstance, registerHanaInstance, simulateWrites } from "../domain/hanaInstances.ts";
+import { deleteHanaInstance, findInstance, registerHanaInstance, simulateWrites } from "../domain/hanaInstances.ts";
 import * as rules from "../domain/hanaRules.ts";
 import type { HanaInstance as HanaInstanceRow } from "../generated/prisma/client.ts";
 import type { HanaDatabaseState } from "../hana/connector.ts";
 import { pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";
 import { Region } from "./region.ts";
+import { watchRow } from "./watchRow.ts";
 
 export const HanaDatabaseKind = builder.enumType("HanaDatabaseKind", { values: ["SYSTEM", "TENANT"] as const });
 
@@ -190,5 +192,26 @@ builder.mutationField("simulateHanaWrites", (t) =>
       const instanceId = decodeId("HanaInstance", input.instanceId, ["input", "instanceId"]);
       return { database: await simulateWrites(ctx.services, accountOf(ctx), { ...input, instanceId }) };
     },
+  }),
+);
+
+builder.subscriptionField("hanaInstanceUpdated", (t) =>
+  t.field({
+    type: HanaInstance,
+    description:
+      "the instance now, then on every status change until its connection check has ended (not INITIALIZING)",
+    authScopes: { account: true },
+    args: { instanceId: t.arg.id({ required: true }) },
+    subscribe: async function* (_r, { instanceId }, ctx) {
+      const id = decodeId("HanaInstance", instanceId, ["instanceId"]);
+      await findInstance(ctx.services, accountOf(ctx), id);
+      yield* watchRow(
+        eventStream(ctx.services.events, "instance:updated", id),
+        () => ctx.services.db.hanaInstance.findUniqueOrThrow({ where: { id } }),
+        (row) => `${row.status}/${row.statusMessage}`,
+        (row) => row.status !== "INITIALIZING",
+      );
+    },
+    resolve: (instance: HanaInstanceRow) => instance,
   }),
 );
