@@ -40,8 +40,14 @@ const secret = process.env.SECRET_KEY ?? "mirror-vault-gateway-local-development
 
 export const config = {
   port: intFromEnv("PORT", 4000),
-  databaseUrl: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/mirror_vault",
-  redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  /** Unset: `npm start` runs an embedded PostgreSQL with its data under STORAGE_DIR (src/runtime.ts). */
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  /** Unset: queues run on BullMQ's PostgreSQL backend and events on LISTEN/NOTIFY. */
+  redisUrl: process.env.REDIS_URL || undefined,
+  /** The embedded PostgreSQL's port (when DATABASE_URL is unset); a free one is picked if it is taken. */
+  embeddedPostgresPort: intFromEnv("EMBEDDED_POSTGRES_PORT", 5488),
+  /** The simulated SAP HANA clusters' own database; unset: `<database>_hana_sim` on the same server. */
+  hanaSimulatorDatabaseUrl: process.env.HANA_SIMULATOR_DATABASE_URL || undefined,
   adminApiKey: process.env.ADMIN_API_KEY ?? "admin-local-key",
   /** 32 bytes for AES-256-GCM, derived from SECRET_KEY whatever its length. */
   secretKey: createHash("sha256").update(secret).digest(),
