@@ -1,11 +1,10 @@
 // Everything a request handler or a worker needs, built once per process (or per test file).
 import type { Redis } from "ioredis";
 import { type Config, config as defaultConfig } from "./config.ts";
-import { createBulkPool, createDb, type Db } from "./db/client.ts";
+import { createDb, type Db } from "./db/client.ts";
 import { RegionCatalogue } from "./domain/regions.ts";
 import { createEvents, type Events } from "./events/pubsub.ts";
-import type { HanaConnector } from "./hana/connector.ts";
-import { HanaSimulator } from "./hana/simulator.ts";
+import { connectorFor, type HanaConnector, type HanaSimulator, simulatorDatabaseUrl } from "./hana/index.ts";
 import { RegionQueues } from "./queue/queues.ts";
 import { createRedis } from "./redis.ts";
 import { RegionalStorage } from "./storage/regionalStorage.ts";
@@ -33,8 +32,8 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
   await Promise.all([waitReady(redis), waitReady(subscriber)]);
   const events = createEvents(redis, subscriber, config.queuePrefix);
   const queues = new RegionQueues(redis, config.queuePrefix);
-  const bulkPool = createBulkPool(config.databaseUrl);
-  const simulator = new HanaSimulator(db, { bulk: { pool: bulkPool } });
+  // The simulated clusters live in a database of their own next to the product's (not the product's data).
+  const hana = await connectorFor({ kind: "simulator", databaseUrl: simulatorDatabaseUrl(config.databaseUrl) });
   const services: Services = {
     config,
     db,
@@ -43,12 +42,12 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     regions: new RegionCatalogue(config.regions),
     queues,
     storage: new RegionalStorage(config.storageDir),
-    hana: simulator,
-    simulator,
+    hana: hana.connector,
+    simulator: hana.simulator,
     async close() {
       await queues.close();
       await db.$disconnect();
-      await bulkPool.end();
+      await hana.close();
       redis.disconnect();
       subscriber.disconnect();
     },
