@@ -5,6 +5,7 @@
 //   writes.ts     simulated application writes (simulateHanaWrites)
 //   backups.ts    backups streamed from a snapshot, and the bookkeeping of the backup chain
 //   recover.ts    RECOVER DATABASE: loading a backup chain up to a target
+//   store.ts      batched SQL over the tables; pool.ts the pg pool; migrate.ts creating and migrating the database
 // Build it through `connectorFor` (index.ts), which creates and migrates the database first.
 
 import { type BackupLimits, takeBackup } from "./backups.ts";

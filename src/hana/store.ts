@@ -5,8 +5,6 @@ import type { HanaDatabaseKind, HanaDatabaseState } from "./connector.ts";
 import { digestFromLimbSums, rowHashSql } from "./digest.ts";
 import { execute, type Queryable, query } from "./pool.ts";
 
-export type Client = Queryable;
-
 export type SimDatabaseRow = {
   instanceId: string;
   name: string;
@@ -39,7 +37,7 @@ export function toState(row: SimDatabaseRow): HanaDatabaseState {
 
 /** The database's bookkeeping row; `forUpdate` locks it until the transaction ends (serialises writers). */
 export async function loadDatabase(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   name: string,
   forUpdate = false,
@@ -54,7 +52,7 @@ export async function loadDatabase(
 
 /** Current values of `keys` (absent keys are simply missing from the map). */
 export async function fetchValues(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   keys: readonly string[],
@@ -99,7 +97,7 @@ const UPSERT_CONFLICT = `ON CONFLICT ("instanceId", "database", "key")
 
 /** Inserts or replaces rows (each key at most once per call). */
 export async function upsertRows(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   rows: readonly { key: string; value: string; position: bigint }[],
@@ -125,7 +123,7 @@ export async function upsertRows(
  * running digest can subtract them without a separate read of the old values.
  */
 export async function loadRowBatch(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   batch: RowBatchSql,
@@ -169,7 +167,7 @@ const LIMB_SUMS = `ARRAY[${[0, 1, 2, 3, 4, 5, 6, 7].map(limbSum).join(", ")}]`;
  * The content digest recomputed from every row by PostgreSQL: it hashes the rows and adds up the hashes' 32-bit
  * limbs (only eight numbers come back), independent of the digest stored in SimDatabase.
  */
-export async function digestOfStoredRows(client: Client, instanceId: string, database: string): Promise<string> {
+export async function digestOfStoredRows(client: Queryable, instanceId: string, database: string): Promise<string> {
   // OFFSET 0 keeps the subquery from being flattened, which would hash every row once per limb.
   const [sums] = await query<{ limbs: (string | null)[] }>(
     client,
@@ -192,7 +190,7 @@ export type CommitRecord = {
 };
 
 export async function insertCommits(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   commits: readonly CommitRecord[],
@@ -224,7 +222,7 @@ export async function insertCommits(
 
 /** One page of rows in key order, after `afterKey` (keyset pagination on the primary key). */
 export async function rowsByKey(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   afterKey: string | null,
@@ -249,7 +247,7 @@ export async function rowsByKey(
 
 /** One page of rows written after `basePosition`, in (position, key) order, after the cursor. */
 export async function rowsChangedSince(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   basePosition: bigint,
@@ -276,7 +274,7 @@ export async function rowsChangedSince(
 
 /** One page of commits in (after, until], in position order. */
 export async function commitsBetween(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   after: bigint,

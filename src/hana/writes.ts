@@ -4,16 +4,8 @@ import { randomBytes, randomInt } from "node:crypto";
 import type { HanaDatabaseState } from "./connector.ts";
 import { DigestAccumulator } from "./digest.ts";
 import { notFound, stopped } from "./errors.ts";
-import { execute, query, type SimDb, type Tx, transaction } from "./pool.ts";
-import {
-  type Client,
-  type CommitRecord,
-  fetchValues,
-  insertCommits,
-  loadDatabase,
-  toState,
-  upsertRows,
-} from "./store.ts";
+import { execute, type Queryable, query, type SimDb, type Tx, transaction } from "./pool.ts";
+import { type CommitRecord, fetchValues, insertCommits, loadDatabase, toState, upsertRows } from "./store.ts";
 
 export type SimulatedWrites = {
   /** Committed transactions, 1..10000. */
@@ -129,7 +121,7 @@ function checkRange(name: string, value: number, min: number, max: number): numb
 }
 
 /** Up to `count` existing keys from a random point of the key space (one index range scan, wrapping around). */
-async function sampleKeys(client: Client, instanceId: string, database: string, count: number): Promise<string[]> {
+async function sampleKeys(client: Queryable, instanceId: string, database: string, count: number): Promise<string[]> {
   const start = `k${randomBytes(2).toString("hex")}`;
   const sample = (side: ">=" | "<", limit: number) =>
     query<{ key: string }>(
