@@ -1,4 +1,5 @@
-// A benchmark's own database: dropped, re-created and migrated on every run; no other database is touched.
+// A benchmark's own database: dropped, re-created and migrated on every run; no other database is touched but the
+// HANA simulator's next to it (`<name>_hana_sim`, which the services create), dropped along with it.
 import pg from "pg";
 import { applyMigrations } from "../../src/db/schemaEngine.ts";
 
@@ -17,6 +18,7 @@ export async function freshBenchDatabase(name: string): Promise<string> {
   await admin.connect();
   try {
     await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.query(`drop database if exists "${name}_hana_sim" with (force)`);
     await admin.query(`create database "${name}"`);
   } finally {
     await admin.end();
@@ -31,6 +33,7 @@ export async function dropBenchDatabase(name: string): Promise<void> {
   await admin.connect();
   try {
     await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.query(`drop database if exists "${name}_hana_sim" with (force)`);
   } finally {
     await admin.end();
   }
