@@ -2,13 +2,13 @@
 // bus, regional blob stores, HANA connector). Everything else receives the ports it uses (src/domain/ports.ts).
 import type { Redis } from "ioredis";
 import { type Config, config as defaultConfig } from "./config.ts";
-import { createBulkPool, createDb } from "./db/client.ts";
+import { createDb } from "./db/client.ts";
 import type { Ports } from "./domain/ports.ts";
 import { systemClock } from "./domain/ports.ts";
 import { RegionCatalogue } from "./domain/regions.ts";
 import type { EventBus } from "./events/eventBus.ts";
 import { createEvents } from "./events/pubsub.ts";
-import { connectorFor } from "./hana/index.ts";
+import { connectorFor, simulatorDatabaseUrl } from "./hana/index.ts";
 import { RegionQueues } from "./queue/queues.ts";
 import { createRedis } from "./redis.ts";
 import { RegionalStorage } from "./storage/regionalStorage.ts";
@@ -45,8 +45,11 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     close: async () => {},
   };
   const queues = new RegionQueues(redis, config.queuePrefix);
-  const bulkPool = createBulkPool(config.databaseUrl);
-  const simulator = connectorFor("simulator", db, { bulk: { pool: bulkPool } });
+  // The simulated clusters live in a database of their own next to the product's (not the product's data).
+  const hana = await connectorFor({
+    kind: "simulator",
+    databaseUrl: config.hanaSimulatorDatabaseUrl ?? simulatorDatabaseUrl(config.databaseUrl),
+  });
   return {
     config,
     db,
@@ -55,8 +58,8 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     regions: new RegionCatalogue(config.regions),
     queues,
     storage: new RegionalStorage(config.storageDir),
-    hana: simulator,
-    simulator: simulator as never,
+    hana: hana.connector,
+    simulator: hana.simulator,
     clock: systemClock,
     async ready() {
       const checks = await Promise.allSettled([db.$queryRawUnsafe("select 1"), redis.ping()]);
@@ -66,7 +69,7 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     async close() {
       await queues.close();
       await db.$disconnect();
-      await bulkPool.end();
+      await hana.close();
       redis.disconnect();
       subscriber.disconnect();
     },

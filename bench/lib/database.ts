@@ -1,4 +1,5 @@
-// A benchmark's own database: dropped, re-created and migrated on every run; no other database is touched.
+// A benchmark's own database: dropped, re-created and migrated on every run; no other database is touched but the
+// HANA simulator's next to it (`<name>_hana_sim`, which the services create), dropped along with it.
 import pg from "pg";
 import { applyMigrations } from "../../src/db/schemaEngine.ts";
 
@@ -23,6 +24,7 @@ export async function freshBenchDatabase(base: string): Promise<string> {
   await admin.connect();
   try {
     await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.query(`drop database if exists "${name}_hana_sim" with (force)`);
     await admin.query(`create database "${name}"`);
   } finally {
     await admin.end();
@@ -37,6 +39,7 @@ export async function dropBenchDatabase(base: string): Promise<void> {
   await admin.connect();
   try {
     await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.query(`drop database if exists "${name}_hana_sim" with (force)`);
   } finally {
     await admin.end();
   }

@@ -1,5 +1,4 @@
 import { PrismaPg } from "@prisma/adapter-pg";
-import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import type { Db } from "./types.ts";
 
@@ -13,20 +12,4 @@ export function createDb(databaseUrl: string, options: { max?: number } = {}): D
     max: options.max ?? 10,
   });
   return new PrismaClient({ adapter });
-}
-
-/**
- * A small pool for the simulator's bulk loads, which bypass Prisma (see src/hana/bulk.ts). Its connections close
- * when idle and never keep the process alive.
- */
-export function createBulkPool(databaseUrl: string): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: databaseUrl,
-    max: 2,
-    idleTimeoutMillis: 2_000,
-    connectionTimeoutMillis: 10_000,
-    allowExitOnIdle: true,
-  });
-  pool.on("error", (error) => console.error("[bulk pool]", error.message));
-  return pool;
 }

@@ -1,42 +1,9 @@
-// Bulk statements of the simulator (loading a backup's rows during a recovery) bypass Prisma and go to PostgreSQL
-// through `pg` directly. Two reasons, both measured on a 70 MB restore:
-//   - memory: Prisma 7 keeps the arguments of its last 100 debug calls, enabled or not (`@prisma/debug`'s
-//     `argsHistory` and the client runtime's copy of it), and every raw query logs its parameters there (the adapter
-//     logs the query with its args, the client its serialised values). A multi-megabyte batch parameter is thus
-//     retained ~100 times over: ~100 MB of heap for 1 MB batches, whatever is done with the batch afterwards.
-//   - speed: Prisma serialises every raw parameter to JSON and parses it back before the driver sees it (two extra
-//     passes over the data, with escaping), which made the load CPU-bound in Prisma's runtime.
-// A batch travels as one `bytea` parameter (a Buffer: off the V8 heap, sent in binary format by `pg`) holding a JSON
-// array that PostgreSQL reads with `json_to_recordset`. (PostgreSQL's binary array format for text[]/int8[] via
-// `unnest` was tried too and was no faster.) Without a pool the same statements go through Prisma in smaller batches
-// (see `BulkSql.fallback`).
-import type pg from "pg";
-import type { Db } from "../db/types.ts";
-
-export type BulkSqlOptions = {
-  /** The pool bulk statements use (see `createBulkPool`); not ended by `close`. Without one they go through Prisma. */
-  pool?: pg.Pool;
-};
-
-export class BulkSql {
-  private readonly pool: pg.Pool | null;
-  /** True when statements go through Prisma (no pg pool given): callers keep batches small. */
-  readonly fallback: boolean;
-
-  constructor(
-    private readonly db: Db,
-    options: BulkSqlOptions = {},
-  ) {
-    this.pool = options.pool ?? null;
-    this.fallback = this.pool === null;
-  }
-
-  /** Runs one statement (`$1`… placeholders; strings, Buffers and nulls as parameters) and returns its rows. */
-  async query<R>(sql: string, params: readonly (string | Buffer | null)[]): Promise<R[]> {
-    if (this.pool) return (await this.pool.query(sql, params as unknown[])).rows as R[];
-    return this.db.$queryRawUnsafe<R[]>(sql, ...params);
-  }
-}
+// How recovery's bulk loads travel to PostgreSQL. A batch of rows is one `bytea` parameter (a Buffer: off the V8
+// heap, sent in binary format by `pg`) holding a JSON array that PostgreSQL reads with `json_to_recordset`. A
+// backup's row lines are copied into it byte for byte, so rows are never re-serialised. (PostgreSQL's binary array
+// format for text[]/int8[] via `unnest` was tried too and was no faster.) These statements used to go through Prisma,
+// which retained every parameter in its debug history (~100 MB of heap for 1 MB batches) and serialised it to JSON
+// and back: one reason the simulator talks to its database through `pg` only.
 
 /** A batch of rows ready for one statement: a table expression giving columns "key", "value", "position". */
 export type RowBatchSql = { source: string; params: (string | Buffer)[] };

@@ -10,8 +10,7 @@
 // partial content (like a failed recovery on HANA): recover again to repair it. The running digest is kept as rows
 // go in: the data backup's rows are added; a delta or log batch also gets back the hashes of the rows it replaced
 // (from the same statement) and subtracts them, so no separate read of old values is needed.
-import type { Db } from "../db/types.ts";
-import { type BulkSql, RowBatch } from "./bulk.ts";
+import { RowBatch } from "./bulk.ts";
 import {
   HanaBackupFormatError,
   HanaPreconditionError,
@@ -24,38 +23,12 @@ import {
 } from "./connector.ts";
 import { DigestAccumulator, EMPTY_DIGEST } from "./digest.ts";
 import { type CommitEntry, type DataBackupHeader, type LogBackupHeader, openBackup, type RowEntry } from "./ndjson.ts";
+import { Pipeline } from "./pipeline.ts";
+import { execute, query, type SimDb, transaction } from "./pool.ts";
 import { kindOf, loadRowBatch } from "./store.ts";
-
-const CLEAR_TRANSACTION = { maxWait: 10_000, timeout: 300_000 };
 
 /** How big one load statement gets: whichever limit is reached first closes the batch. */
 export type RecoverBatchLimits = { rows: number; bytes: number };
-
-/** One statement in flight while the caller reads and prepares the next batch (statements stay in order). */
-class Pipeline {
-  private inflight: Promise<void> | null = null;
-
-  /** Waits for the statement in flight (throwing its error). */
-  async drain(): Promise<void> {
-    const inflight = this.inflight;
-    this.inflight = null;
-    if (inflight) await inflight;
-  }
-
-  /** Waits for the statement in flight, then starts `work` without waiting for it. */
-  async start(work: () => Promise<void>, beforeStart: () => void): Promise<void> {
-    await this.drain();
-    beforeStart();
-    const running = work();
-    running.catch(() => {}); // observed by the next drain(); not an unhandled rejection meanwhile
-    this.inflight = running;
-  }
-
-  /** For `finally`: lets a statement still in flight finish, ignoring its outcome (an error is already thrown). */
-  async settle(): Promise<void> {
-    await this.drain().catch(() => {});
-  }
-}
 
 /** A log position: a decimal that fits PostgreSQL's bigint. */
 const DECIMAL = /^(0|[1-9][0-9]{0,18})$/;
@@ -76,13 +49,12 @@ function checkPosition(position: unknown, what: string): string {
 }
 
 export async function recoverDatabase(
-  db: Db,
+  db: SimDb,
   instanceId: string,
   databaseName: string,
   chain: RecoverChain,
   target: RecoverTarget,
   options: RecoverOptions,
-  bulk: BulkSql,
   limits: RecoverBatchLimits,
 ): Promise<RecoverResult> {
   const { signal, onProgress } = options;
@@ -101,7 +73,12 @@ export async function recoverDatabase(
     (target.untilPosition !== undefined && position > target.untilPosition) ||
     (target.untilTime !== undefined && time !== null && time.getTime() > target.untilTime.getTime());
 
-  if ((await db.simDatabase.count({ where: { instanceId } })) === 0) {
+  const [known] = await query<{ count: number }>(
+    db,
+    `SELECT count(*)::int AS count FROM "SimDatabase" WHERE "instanceId" = $1::uuid`,
+    [instanceId],
+  );
+  if (known!.count === 0) {
     throw new HanaPreconditionError("INSTANCE_NOT_CONNECTED", `instance ${instanceId} has never been connected`);
   }
   checkpoint();
@@ -123,23 +100,20 @@ export async function recoverDatabase(
   const digest = new DigestAccumulator();
   try {
     checkpoint();
-    await db.$transaction(async (tx) => {
-      await tx.simDatabase.upsert({
-        where: { instanceId_name: { instanceId, name: databaseName } },
-        create: { instanceId, name: databaseName, kind: kindOf(databaseName), running: false, digest: EMPTY_DIGEST },
-        update: {
-          running: false,
-          logPosition: 0n,
-          lastCommitTime: null,
-          digest: EMPTY_DIGEST,
-          logBackupFrom: null,
-          lastCompletePosition: null,
-          lastDataPosition: null,
-        },
-      });
-      await tx.simRow.deleteMany({ where: { instanceId, database: databaseName } });
-      await tx.simCommit.deleteMany({ where: { instanceId, database: databaseName } });
-    }, CLEAR_TRANSACTION);
+    await transaction(db, async (tx) => {
+      await execute(
+        tx,
+        `INSERT INTO "SimDatabase" ("instanceId", "name", "kind", "running", "digest")
+         VALUES ($1::uuid, $2, $3, false, $4)
+         ON CONFLICT ("instanceId", "name") DO UPDATE SET
+           "running" = false, "logPosition" = 0, "lastCommitTime" = NULL, "digest" = excluded."digest",
+           "logBackupFrom" = NULL, "lastCompletePosition" = NULL, "lastDataPosition" = NULL`,
+        [instanceId, databaseName, kindOf(databaseName), EMPTY_DIGEST],
+      );
+      const where = `WHERE "instanceId" = $1::uuid AND "database" = $2`;
+      await execute(tx, `DELETE FROM "SimRow" ${where}`, [instanceId, databaseName]);
+      await execute(tx, `DELETE FROM "SimCommit" ${where}`, [instanceId, databaseName]);
+    });
 
     const pipeline = new Pipeline();
     const batch = new RowBatch();
@@ -153,7 +127,7 @@ export async function recoverDatabase(
         const rows = batch.rows;
         const bytes = batch.take();
         await pipeline.start(async () => {
-          await loadRowBatch(bulk, instanceId, databaseName, bytes, false);
+          await loadRowBatch(db, instanceId, databaseName, bytes, false);
           loaded += rows;
           await progress("LOADING_DATA", dataHeader.rowCount > 0 ? loaded / dataHeader.rowCount : 1);
         }, checkpoint);
@@ -200,7 +174,7 @@ export async function recoverDatabase(
             const rows = batch.rows;
             const bytes = batch.take();
             await pipeline.start(async () => {
-              for (const hash of await loadRowBatch(bulk, instanceId, databaseName, bytes, true)) {
+              for (const hash of await loadRowBatch(db, instanceId, databaseName, bytes, true)) {
                 digest.removeHash(hash);
               }
               applied += rows;
@@ -265,7 +239,7 @@ export async function recoverDatabase(
           const bytes = batch.take();
           await pipeline.start(async () => {
             if (rows > 0) {
-              for (const hash of await loadRowBatch(bulk, instanceId, databaseName, bytes, true)) {
+              for (const hash of await loadRowBatch(db, instanceId, databaseName, bytes, true)) {
                 digest.removeHash(hash);
               }
             }
@@ -311,10 +285,12 @@ export async function recoverDatabase(
     }
 
     checkpoint();
-    await db.simDatabase.update({
-      where: { instanceId_name: { instanceId, name: databaseName } },
-      data: { running: true, logPosition: reachedPosition, lastCommitTime: reachedTime, digest: digest.hex },
-    });
+    await execute(
+      db,
+      `UPDATE "SimDatabase" SET "running" = true, "logPosition" = $3, "lastCommitTime" = $4, "digest" = $5
+       WHERE "instanceId" = $1::uuid AND "name" = $2`,
+      [instanceId, databaseName, reachedPosition, reachedTime, digest.hex],
+    );
     return { reachedPosition, reachedTime };
   } finally {
     await data.close();

@@ -1,10 +1,7 @@
 // A consistent snapshot that outlives a function call: a REPEATABLE READ transaction held open while a caller pulls
 // the backup's bytes, so concurrent writes never leak into (or tear) a backup. The producer runs inside the
 // transaction and produces one chunk per pull (backpressure: at most one chunk is in flight).
-import type { Db } from "../db/types.ts";
-import { Prisma } from "../generated/prisma/client.ts";
-
-export type Tx = Prisma.TransactionClient;
+import { type SimDb, type Tx, transaction } from "./pool.ts";
 
 type Deferred<T> = { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void };
 
@@ -31,9 +28,9 @@ export type SnapshotStream<M> = {
  * Breaking out of the stream ends the transaction; so does `idleTimeoutMs` without a pull (the stream then fails).
  */
 export async function openSnapshotStream<M>(
-  db: Db,
+  db: SimDb,
   prepare: (tx: Tx) => Promise<{ meta: M; produce: () => AsyncGenerator<Uint8Array> }>,
-  options: { idleTimeoutMs: number; maxWaitMs?: number },
+  options: { idleTimeoutMs: number },
 ): Promise<SnapshotStream<M>> {
   const ready = deferred<M>();
   let request = deferred<"next" | "cancel">();
@@ -41,7 +38,8 @@ export async function openSnapshotStream<M>(
   let failed: unknown = null;
   let finished = false;
 
-  const transaction = db.$transaction(
+  const snapshot = transaction(
+    db,
     async (tx) => {
       const { meta, produce } = await prepare(tx);
       ready.resolve(meta);
@@ -65,14 +63,9 @@ export async function openSnapshotStream<M>(
         await chunks.return(undefined);
       }
     },
-    {
-      isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead,
-      // Prisma's own limit must not cut the snapshot short before the idle timer would; it is a safety net.
-      timeout: options.idleTimeoutMs * 1000,
-      maxWait: options.maxWaitMs ?? 10_000,
-    },
+    "REPEATABLE READ",
   );
-  transaction.then(
+  snapshot.then(
     () => {
       finished = true;
     },
@@ -103,7 +96,7 @@ export async function openSnapshotStream<M>(
         }
         yield result.value;
       }
-      await transaction;
+      await snapshot;
       consumed = finished;
     } finally {
       if (!reachedEnd) request.resolve("cancel");

@@ -1,13 +1,9 @@
-// Batched SQL over the simulator's tables (SimDatabase, SimRow, SimCommit). Every statement moves a whole batch
-// (arrays through `unnest`), never one row per round trip.
-import type { Db } from "../db/types.ts";
-import { Prisma } from "../generated/prisma/client.ts";
-import type { BulkSql, RowBatchSql } from "./bulk.ts";
+// Batched SQL over the simulator's tables (SimDatabase, SimRow, SimCommit; see migrations/). Every statement moves
+// a whole batch (a JSON array read with `json_to_recordset`), never one row per round trip.
+import type { RowBatchSql } from "./bulk.ts";
 import type { HanaDatabaseKind, HanaDatabaseState } from "./connector.ts";
 import { digestFromLimbSums, rowHashSql } from "./digest.ts";
-import type { Tx } from "./snapshot.ts";
-
-export type Client = Db | Tx;
+import { execute, type Queryable, query } from "./pool.ts";
 
 export type SimDatabaseRow = {
   instanceId: string;
@@ -41,22 +37,22 @@ export function toState(row: SimDatabaseRow): HanaDatabaseState {
 
 /** The database's bookkeeping row; `forUpdate` locks it until the transaction ends (serialises writers). */
 export async function loadDatabase(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   name: string,
   forUpdate = false,
 ): Promise<SimDatabaseRow | null> {
-  const rows = forUpdate
-    ? await client.$queryRaw<SimDatabaseRow[]>`
-        SELECT * FROM "SimDatabase" WHERE "instanceId" = ${instanceId}::uuid AND "name" = ${name} FOR UPDATE`
-    : await client.$queryRaw<SimDatabaseRow[]>`
-        SELECT * FROM "SimDatabase" WHERE "instanceId" = ${instanceId}::uuid AND "name" = ${name}`;
+  const rows = await query<SimDatabaseRow>(
+    client,
+    `SELECT * FROM "SimDatabase" WHERE "instanceId" = $1::uuid AND "name" = $2${forUpdate ? " FOR UPDATE" : ""}`,
+    [instanceId, name],
+  );
   return rows[0] ?? null;
 }
 
 /** Current values of `keys` (absent keys are simply missing from the map). */
 export async function fetchValues(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   keys: readonly string[],
@@ -65,20 +61,20 @@ export async function fetchValues(
   const values = new Map<string, string>();
   for (let i = 0; i < keys.length; i += chunkSize) {
     const chunk = keys.slice(i, i + chunkSize);
-    const rows = await client.$queryRaw<{ key: string; value: string }[]>`
-      SELECT r."key", r."value" FROM "SimRow" r
-      JOIN json_array_elements_text(${JSON.stringify(chunk)}::json) AS k("key") ON r."key" = k."key"
-      WHERE r."instanceId" = ${instanceId}::uuid AND r."database" = ${database}`;
+    const rows = await query<{ key: string; value: string }>(
+      client,
+      `SELECT r."key", r."value" FROM "SimRow" r
+       JOIN json_array_elements_text($3::json) AS k("key") ON r."key" = k."key"
+       WHERE r."instanceId" = $1::uuid AND r."database" = $2`,
+      [instanceId, database, JSON.stringify(chunk)],
+    );
     for (const row of rows) values.set(row.key, row.value);
   }
   return values;
 }
 
-/**
- * Prisma keeps the parameters of its last ~100 debug calls alive (see bulk.ts), so statements sent through it are
- * kept to about this many bytes of parameters: what stays retained is then a few MB, not 100 × a huge batch.
- */
-const PRISMA_STATEMENT_BYTES = 256 * 1024;
+/** Bytes of parameters per write statement: big enough to amortise a round trip, small enough to stay off the heap. */
+const STATEMENT_BYTES = 1024 * 1024;
 
 /** Splits `items` into runs of at most `maxCount` items weighing about `maxBytes` at most (never an empty run). */
 function* runs<T>(items: readonly T[], weigh: (item: T) => number, maxBytes: number, maxCount: number): Generator<T[]> {
@@ -96,27 +92,30 @@ function* runs<T>(items: readonly T[], weigh: (item: T) => number, maxBytes: num
   if (start < items.length) yield items.slice(start);
 }
 
+const UPSERT_CONFLICT = `ON CONFLICT ("instanceId", "database", "key")
+  DO UPDATE SET "value" = excluded."value", "position" = excluded."position"`;
+
 /** Inserts or replaces rows (each key at most once per call). */
 export async function upsertRows(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   rows: readonly { key: string; value: string; position: bigint }[],
   chunkSize = 5_000,
 ): Promise<void> {
   const weigh = (row: { key: string; value: string }) => row.key.length + row.value.length + 32;
-  for (const chunk of runs(rows, weigh, PRISMA_STATEMENT_BYTES, chunkSize)) {
+  for (const chunk of runs(rows, weigh, STATEMENT_BYTES, chunkSize)) {
     const json = JSON.stringify(chunk.map((row) => ({ k: row.key, v: row.value, p: row.position.toString() })));
-    await client.$executeRaw`
-      INSERT INTO "SimRow" ("instanceId", "database", "key", "value", "position")
-      SELECT ${instanceId}::uuid, ${database}, t.k, t.v, t.p
-      FROM json_to_recordset(${json}::json) AS t(k text, v text, p bigint)
-      ON CONFLICT ("instanceId", "database", "key") DO UPDATE SET "value" = excluded."value", "position" = excluded."position"`;
+    await execute(
+      client,
+      `INSERT INTO "SimRow" ("instanceId", "database", "key", "value", "position")
+       SELECT $1::uuid, $2, t.k, t.v, t.p
+       FROM json_to_recordset($3::json) AS t(k text, v text, p bigint)
+       ${UPSERT_CONFLICT}`,
+      [instanceId, database, json],
+    );
   }
 }
-
-const UPSERT_CONFLICT = `ON CONFLICT ("instanceId", "database", "key")
-  DO UPDATE SET "value" = excluded."value", "position" = excluded."position"`;
 
 /**
  * Inserts or replaces a batch of rows (each key at most once per batch) in one statement. With `returnReplaced`,
@@ -124,7 +123,7 @@ const UPSERT_CONFLICT = `ON CONFLICT ("instanceId", "database", "key")
  * running digest can subtract them without a separate read of the old values.
  */
 export async function loadRowBatch(
-  bulk: BulkSql,
+  client: Queryable,
   instanceId: string,
   database: string,
   batch: RowBatchSql,
@@ -132,7 +131,8 @@ export async function loadRowBatch(
 ): Promise<string[]> {
   const params = [instanceId, database, ...batch.params];
   if (!returnReplaced) {
-    await bulk.query(
+    await query(
+      client,
       `INSERT INTO "SimRow" ("instanceId", "database", "key", "value", "position")
        SELECT $1::uuid, $2, t."key", t."value", t."position" FROM ${batch.source}
        ${UPSERT_CONFLICT}`,
@@ -140,7 +140,8 @@ export async function loadRowBatch(
     );
     return [];
   }
-  const rows = await bulk.query<{ h: string }>(
+  const rows = await query<{ h: string }>(
+    client,
     `WITH input AS MATERIALIZED (SELECT t."key", t."value", t."position" FROM ${batch.source}),
      replaced AS (
        SELECT encode(${rowHashSql("r")}, 'hex') AS h FROM "SimRow" r JOIN input i ON r."key" = i."key"
@@ -160,22 +161,24 @@ const limbSum = (index: number) => {
   const byte = (offset: number) => `get_byte(h, ${index * 4 + offset})::bigint`;
   return `sum((${byte(0)} << 24) | (${byte(1)} << 16) | (${byte(2)} << 8) | ${byte(3)})::text`;
 };
-const LIMB_SUMS = Prisma.raw(`ARRAY[${[0, 1, 2, 3, 4, 5, 6, 7].map(limbSum).join(", ")}]`);
-const ROW_HASH = Prisma.raw(rowHashSql("r"));
+const LIMB_SUMS = `ARRAY[${[0, 1, 2, 3, 4, 5, 6, 7].map(limbSum).join(", ")}]`;
 
 /**
  * The content digest recomputed from every row by PostgreSQL: it hashes the rows and adds up the hashes' 32-bit
  * limbs (only eight numbers come back), independent of the digest stored in SimDatabase.
  */
-export async function digestOfStoredRows(client: Client, instanceId: string, database: string): Promise<string> {
+export async function digestOfStoredRows(client: Queryable, instanceId: string, database: string): Promise<string> {
   // OFFSET 0 keeps the subquery from being flattened, which would hash every row once per limb.
-  const [sums] = await client.$queryRaw<{ limbs: (string | null)[] }[]>`
-    SELECT ${LIMB_SUMS} AS limbs
-    FROM (
-      SELECT ${ROW_HASH} AS h FROM "SimRow" r
-      WHERE r."instanceId" = ${instanceId}::uuid AND r."database" = ${database}
-      OFFSET 0
-    ) hashes`;
+  const [sums] = await query<{ limbs: (string | null)[] }>(
+    client,
+    `SELECT ${LIMB_SUMS} AS limbs
+     FROM (
+       SELECT ${rowHashSql("r")} AS h FROM "SimRow" r
+       WHERE r."instanceId" = $1::uuid AND r."database" = $2
+       OFFSET 0
+     ) hashes`,
+    [instanceId, database],
+  );
   return digestFromLimbSums(sums!.limbs.map((limb) => limb ?? "0"));
 }
 
@@ -187,7 +190,7 @@ export type CommitRecord = {
 };
 
 export async function insertCommits(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   commits: readonly CommitRecord[],
@@ -198,7 +201,7 @@ export async function insertCommits(
     for (const row of commit.rows) bytes += row.key.length + row.value.length + 16;
     return bytes;
   };
-  for (const chunk of runs(commits, weigh, PRISMA_STATEMENT_BYTES, chunkSize)) {
+  for (const chunk of runs(commits, weigh, STATEMENT_BYTES, chunkSize)) {
     const json = JSON.stringify(
       chunk.map((commit) => ({
         p: commit.position.toString(),
@@ -207,35 +210,44 @@ export async function insertCommits(
         r: commit.rows,
       })),
     );
-    await client.$executeRaw`
-      INSERT INTO "SimCommit" ("instanceId", "database", "position", "commitTime", "digest", "rows")
-      SELECT ${instanceId}::uuid, ${database}, (e->>'p')::bigint, (e->>'t')::timestamp(3), e->>'d', e->'r'
-      FROM jsonb_array_elements(${json}::jsonb) AS e`;
+    await execute(
+      client,
+      `INSERT INTO "SimCommit" ("instanceId", "database", "position", "commitTime", "digest", "rows")
+       SELECT $1::uuid, $2, (e->>'p')::bigint, (e->>'t')::timestamptz(3), e->>'d', e->'r'
+       FROM jsonb_array_elements($3::jsonb) AS e`,
+      [instanceId, database, json],
+    );
   }
 }
 
 /** One page of rows in key order, after `afterKey` (keyset pagination on the primary key). */
 export async function rowsByKey(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   afterKey: string | null,
   limit: number,
 ): Promise<{ key: string; value: string; position: bigint }[]> {
   return afterKey === null
-    ? client.$queryRaw`
-        SELECT "key", "value", "position" FROM "SimRow"
-        WHERE "instanceId" = ${instanceId}::uuid AND "database" = ${database}
-        ORDER BY "key" LIMIT ${limit}`
-    : client.$queryRaw`
-        SELECT "key", "value", "position" FROM "SimRow"
-        WHERE "instanceId" = ${instanceId}::uuid AND "database" = ${database} AND "key" > ${afterKey}
-        ORDER BY "key" LIMIT ${limit}`;
+    ? query(
+        client,
+        `SELECT "key", "value", "position" FROM "SimRow"
+         WHERE "instanceId" = $1::uuid AND "database" = $2
+         ORDER BY "key" LIMIT $3`,
+        [instanceId, database, limit],
+      )
+    : query(
+        client,
+        `SELECT "key", "value", "position" FROM "SimRow"
+         WHERE "instanceId" = $1::uuid AND "database" = $2 AND "key" > $4
+         ORDER BY "key" LIMIT $3`,
+        [instanceId, database, limit, afterKey],
+      );
 }
 
 /** One page of rows written after `basePosition`, in (position, key) order, after the cursor. */
 export async function rowsChangedSince(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   basePosition: bigint,
@@ -243,29 +255,37 @@ export async function rowsChangedSince(
   limit: number,
 ): Promise<{ key: string; value: string; position: bigint }[]> {
   return after === null
-    ? client.$queryRaw`
-        SELECT "key", "value", "position" FROM "SimRow"
-        WHERE "instanceId" = ${instanceId}::uuid AND "database" = ${database} AND "position" > ${basePosition}
-        ORDER BY "position", "key" LIMIT ${limit}`
-    : client.$queryRaw`
-        SELECT "key", "value", "position" FROM "SimRow"
-        WHERE "instanceId" = ${instanceId}::uuid AND "database" = ${database} AND "position" > ${basePosition}
-          AND ("position", "key") > (${after.position}, ${after.key})
-        ORDER BY "position", "key" LIMIT ${limit}`;
+    ? query(
+        client,
+        `SELECT "key", "value", "position" FROM "SimRow"
+         WHERE "instanceId" = $1::uuid AND "database" = $2 AND "position" > $3
+         ORDER BY "position", "key" LIMIT $4`,
+        [instanceId, database, basePosition, limit],
+      )
+    : query(
+        client,
+        `SELECT "key", "value", "position" FROM "SimRow"
+         WHERE "instanceId" = $1::uuid AND "database" = $2 AND "position" > $3
+           AND ("position", "key") > ($5::bigint, $6::text)
+         ORDER BY "position", "key" LIMIT $4`,
+        [instanceId, database, basePosition, limit, after.position, after.key],
+      );
 }
 
 /** One page of commits in (after, until], in position order. */
 export async function commitsBetween(
-  client: Client,
+  client: Queryable,
   instanceId: string,
   database: string,
   after: bigint,
   until: bigint,
   limit: number,
 ): Promise<CommitRecord[]> {
-  return client.$queryRaw`
-    SELECT "position", "commitTime", "digest", "rows" FROM "SimCommit"
-    WHERE "instanceId" = ${instanceId}::uuid AND "database" = ${database}
-      AND "position" > ${after} AND "position" <= ${until}
-    ORDER BY "position" LIMIT ${limit}`;
+  return query(
+    client,
+    `SELECT "position", "commitTime", "digest", "rows" FROM "SimCommit"
+     WHERE "instanceId" = $1::uuid AND "database" = $2 AND "position" > $3 AND "position" <= $4
+     ORDER BY "position" LIMIT $5`,
+    [instanceId, database, after, until, limit],
+  );
 }

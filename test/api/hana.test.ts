@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { simulatorDatabaseUrl } from "../../src/hana/index.ts";
+import { createSimPool, query, type SimDb } from "../../src/hana/pool.ts";
 import {
   createSourceVault,
   instanceInput,
@@ -17,6 +19,8 @@ const PASSWORD = "S3cret-Passw0rd!";
 let gw: TestGateway;
 let key: string;
 let vaultId: string;
+/** The simulator's own database, to check what the gateway left there. */
+let simulatorDb: SimDb;
 const captured: string[] = [];
 
 beforeAll(async () => {
@@ -31,8 +35,10 @@ beforeAll(async () => {
   gw = await startTestGateway("hana", {}, { workerRegions: [REGION, "cn-shanghai"] });
   key = (await gw.createAccount()).apiKey;
   vaultId = await createSourceVault(gw, key, REGION);
+  simulatorDb = createSimPool(simulatorDatabaseUrl(gw.services.config.databaseUrl));
 });
 afterAll(async () => {
+  await simulatorDb?.end();
   await closeJobListeners();
   await gw?.close();
 });
@@ -123,6 +129,32 @@ describe("registerHanaInstance (R13, R16)", () => {
     const text = await listing.text();
     expect(JSON.parse(text).data.hanaInstances.totalCount).toBeGreaterThanOrEqual(4);
     expect(text).not.toContain(PASSWORD);
+  });
+});
+
+describe("deleteHanaInstance", () => {
+  it("removes the instance's simulated cluster from the simulator's own database", async () => {
+    const id = await registerInstance(gw, key, REGION, vaultId, { sid: "DL1" });
+    await writeRows(gw, key, id, "DL1", 3);
+    const simulated = async () => {
+      const [row] = await query<{ databases: number; rows: number; commits: number }>(
+        simulatorDb,
+        `SELECT (SELECT count(*)::int FROM "SimDatabase" WHERE "instanceId" = $1) AS databases,
+                (SELECT count(*)::int FROM "SimRow" WHERE "instanceId" = $1) AS rows,
+                (SELECT count(*)::int FROM "SimCommit" WHERE "instanceId" = $1) AS commits`,
+        [uuidOf(id)],
+      );
+      return row;
+    };
+    expect(await simulated()).toMatchObject({ databases: 2, commits: 3 });
+    const data = await gw.gql(
+      key,
+      `mutation($id: ID!) { deleteHanaInstance(input: { instanceId: $id }) { __typename ... on Error { message } } }`,
+      { id },
+    );
+    expect(data.deleteHanaInstance.__typename).toBe("DeleteHanaInstancePayload");
+    expect(await simulated()).toEqual({ databases: 0, rows: 0, commits: 0 });
+    expect(await gw.services.hana.listDatabases(uuidOf(id))).toEqual([]);
   });
 });
 

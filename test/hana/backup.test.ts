@@ -1,21 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.ts";
 import { type BackupStreamResult, HanaPreconditionError } from "../../src/hana/connector.ts";
 import { digestOfRows } from "../../src/hana/digest.ts";
+import { query, type SimDb } from "../../src/hana/pool.ts";
 import { HanaSimulator } from "../../src/hana/simulator.ts";
-import { freshDatabase } from "../support/database.ts";
-import { endpoint, parseNdjson, readAll } from "./helpers.ts";
+import { endpoint, openTestSimulator, parseNdjson, readAll, storedCommits, storedRows } from "./helpers.ts";
 
-let db: Db;
+let db: SimDb;
 let hana: HanaSimulator;
 
 beforeAll(async () => {
-  db = createDb(await freshDatabase("hana_backup"));
   // small batches so the tests cross page boundaries
-  hana = new HanaSimulator(db, { batchSize: 7, logBatchSize: 3 });
+  ({ db, hana } = await openTestSimulator("hana_backup", { batchSize: 7, logBatchSize: 3 }));
 });
 afterAll(async () => {
-  await db.$disconnect();
+  await db?.end();
 });
 
 async function cluster() {
@@ -39,7 +37,7 @@ describe("backup", () => {
   it("COMPLETE streams exactly the rows and digest the database had at its position", async () => {
     const id = await cluster();
     const state = await hana.simulateWrites(id, "HDB", { transactions: 40, rowsPerTransaction: 3 });
-    const rows = await db.simRow.findMany({ where: { instanceId: id, database: "HDB" } });
+    const rows = await storedRows(db, id, "HDB");
     const { result, header, entries, trailer } = await take(id, "COMPLETE");
     expect(result).toMatchObject({
       type: "COMPLETE",
@@ -133,10 +131,7 @@ describe("backup", () => {
     expect(log1.result).toMatchObject({ type: "LOG", logPositionStart: 11n, logPositionEnd: 14n, basePosition: null });
     expect(log1.entries.map((e) => e.position)).toEqual(["11", "12", "13", "14"]);
     expect(log1.entries[3]).toMatchObject({ rows: [{ key: "d1", value: "a2" }] });
-    const commits = await db.simCommit.findMany({
-      where: { instanceId: id, database: "HDB", position: { gte: 11n } },
-      orderBy: { position: "asc" },
-    });
+    const commits = await storedCommits(db, id, "HDB", 11n);
     expect(log1.result.catalog).toEqual(
       commits.map((c) => ({ logPosition: c.position, commitTime: c.commitTime, digest: c.digest })),
     );
@@ -194,9 +189,12 @@ describe("backup", () => {
     const impatient = new HanaSimulator(db, { backupIdleTimeoutMs: 50 });
     const result = await impatient.backup(id, "HDB", "COMPLETE");
     const openSnapshots = async () => {
-      const [row] = await db.$queryRaw<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND state = 'idle in transaction'`;
+      // the simulator's database, where the snapshot transaction is held
+      const [row] = await query<{ n: number }>(
+        db,
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND state = 'idle in transaction'`,
+      );
       return row!.n;
     };
     expect(await openSnapshots()).toBeGreaterThan(0);

@@ -1,22 +1,24 @@
 import { randomUUID } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.ts";
 import { HanaConnectError } from "../../src/hana/connector.ts";
 import { DigestAccumulator, digestOfRows, EMPTY_DIGEST, rowHash } from "../../src/hana/digest.ts";
 import { isPlausibleHost } from "../../src/hana/endpoint.ts";
-import { connectorFor, HanaSimulator } from "../../src/hana/index.ts";
-import { freshDatabase } from "../support/database.ts";
-import { endpoint } from "./helpers.ts";
+import { connectorFor, simulatorDatabaseUrl } from "../../src/hana/index.ts";
+import { migrate } from "../../src/hana/migrate.ts";
+import type { SimDb } from "../../src/hana/pool.ts";
+import { HanaSimulator } from "../../src/hana/simulator.ts";
+import { freshSimulatorDatabase } from "../support/database.ts";
+import { endpoint, openTestSimulator, storedCounts } from "./helpers.ts";
 
-let db: Db;
+let db: SimDb;
 let hana: HanaSimulator;
 
 beforeAll(async () => {
-  db = createDb(await freshDatabase("hana_connect"));
-  hana = new HanaSimulator(db);
+  ({ db, hana } = await openTestSimulator("hana_connect"));
 });
 afterAll(async () => {
-  await db.$disconnect();
+  await db?.end();
 });
 
 describe("connect", () => {
@@ -92,14 +94,73 @@ describe("connect", () => {
     await hana.simulateWrites(ep.instanceId, "HDB", { transactions: 2 });
     await hana.dropInstance(ep.instanceId);
     expect(await hana.listDatabases(ep.instanceId)).toEqual([]);
-    expect(await db.simRow.count({ where: { instanceId: ep.instanceId } })).toBe(0);
-    expect(await db.simCommit.count({ where: { instanceId: ep.instanceId } })).toBe(0);
+    expect(await storedCounts(db, ep.instanceId)).toEqual({ rows: 0, commits: 0 });
     await hana.dropInstance(randomUUID());
   });
+});
 
-  it("connectorFor gives the simulator and refuses the unimplemented real connector", () => {
-    expect(connectorFor("simulator", db)).toBeInstanceOf(HanaSimulator);
-    expect(() => connectorFor("sap-hana-client", db)).toThrow(/not implemented/);
+describe("connectorFor", () => {
+  it("creates and migrates the simulator's own database, safely when processes start together", async () => {
+    const databaseUrl = await freshSimulatorDatabase("hana_factory"); // does not exist yet
+    const started = await Promise.all([1, 2, 3].map(() => connectorFor({ kind: "simulator", databaseUrl })));
+    try {
+      for (const { connector, simulator } of started) {
+        expect(simulator).toBeInstanceOf(HanaSimulator);
+        expect(connector).toBe(simulator);
+      }
+      // one database, seen by every connector
+      const ep = endpoint({ sid: "F01" });
+      await started[0]!.connector.connect(ep);
+      expect(await started[2]!.connector.listDatabases(ep.instanceId)).toHaveLength(2);
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query(`SELECT "name" FROM "_hana_sim_migrations" ORDER BY "name"`);
+        expect(rows.map((row) => row.name)).toEqual(["0001_init.sql"]);
+        // the product's tables are not here, nor Prisma's bookkeeping
+        const { rows: tables } = await client.query(
+          "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+        );
+        expect(tables.map((row) => row.tablename)).toEqual([
+          "SimCommit",
+          "SimDatabase",
+          "SimRow",
+          "_hana_sim_migrations",
+        ]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await Promise.all(started.map((connection) => connection.close()));
+    }
+  });
+
+  it("applies nothing twice and refuses a migration edited after it was applied", async () => {
+    expect(await migrate(db)).toEqual([]);
+    const setChecksum = (checksum: string) =>
+      db.query(`UPDATE "_hana_sim_migrations" SET "checksum" = $1 WHERE "name" = '0001_init.sql' RETURNING *`, [
+        checksum,
+      ]);
+    const { rows } = await db.query(`SELECT "checksum" FROM "_hana_sim_migrations" WHERE "name" = '0001_init.sql'`);
+    await setChecksum("edited");
+    try {
+      await expect(migrate(db)).rejects.toThrow(/0001_init\.sql was edited/);
+    } finally {
+      await setChecksum(rows[0].checksum);
+    }
+  });
+
+  it("refuses the unimplemented real connector", async () => {
+    await expect(connectorFor({ kind: "sap-hana-client", databaseUrl: "postgresql://unused/x" })).rejects.toThrow(
+      /not implemented/,
+    );
+  });
+
+  it("names the default database after the product's, on the same server", () => {
+    expect(simulatorDatabaseUrl("postgresql://app:pw@db.internal:5433/mirror_vault?sslmode=require")).toBe(
+      "postgresql://app:pw@db.internal:5433/mirror_vault_hana_sim?sslmode=require",
+    );
+    expect(() => simulatorDatabaseUrl(`postgresql://h/${"x".repeat(60)}`)).toThrow(/63 bytes/);
   });
 });
 

@@ -1,26 +1,19 @@
 // Scale check: 10,000 transactions × 10 rows commit in seconds, and a COMPLETE backup of the result streams and
 // restores with flat memory. Timings are printed for the record.
 
-import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createBulkPool, createDb, type Db } from "../../src/db/client.ts";
-import { HanaSimulator } from "../../src/hana/simulator.ts";
-import { freshDatabase } from "../support/database.ts";
-import { endpoint, readAll, replay } from "./helpers.ts";
+import type { SimDb } from "../../src/hana/pool.ts";
+import type { HanaSimulator } from "../../src/hana/simulator.ts";
+import { endpoint, openTestSimulator, readAll, replay } from "./helpers.ts";
 
-let db: Db;
-let bulkPool: pg.Pool;
+let db: SimDb;
 let hana: HanaSimulator;
 
 beforeAll(async () => {
-  const url = await freshDatabase("hana_perf");
-  db = createDb(url);
-  bulkPool = createBulkPool(url);
-  hana = new HanaSimulator(db, { bulk: { pool: bulkPool } });
+  ({ db, hana } = await openTestSimulator("hana_perf"));
 });
 afterAll(async () => {
-  await bulkPool?.end();
-  await db.$disconnect();
+  await db?.end();
 });
 
 async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {

@@ -1,20 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.ts";
 import { HanaPreconditionError } from "../../src/hana/connector.ts";
 import { digestOfRows } from "../../src/hana/digest.ts";
-import { HanaSimulator } from "../../src/hana/simulator.ts";
-import { freshDatabase } from "../support/database.ts";
-import { endpoint } from "./helpers.ts";
+import type { SimDb } from "../../src/hana/pool.ts";
+import type { HanaSimulator } from "../../src/hana/simulator.ts";
+import { endpoint, openTestSimulator, storedCommits, storedCounts, storedRows } from "./helpers.ts";
 
-let db: Db;
+let db: SimDb;
 let hana: HanaSimulator;
 
 beforeAll(async () => {
-  db = createDb(await freshDatabase("hana_writes"));
-  hana = new HanaSimulator(db);
+  ({ db, hana } = await openTestSimulator("hana_writes"));
 });
 afterAll(async () => {
-  await db.$disconnect();
+  await db?.end();
 });
 
 async function cluster(sid = "HDB") {
@@ -32,19 +30,16 @@ describe("simulateWrites", () => {
     expect(second.logPosition).toBe(100n);
     expect(second.lastCommitTime!.getTime()).toBeGreaterThan(first.lastCommitTime!.getTime());
 
-    const commits = await db.simCommit.findMany({
-      where: { instanceId: id, database: "HDB" },
-      orderBy: { position: "asc" },
-    });
+    const commits = await storedCommits(db, id, "HDB");
     expect(commits.map((c) => c.position)).toEqual(Array.from({ length: 100 }, (_, i) => BigInt(i + 1)));
     for (let i = 1; i < commits.length; i++) {
       expect(commits[i]!.commitTime.getTime()).toBeGreaterThan(commits[i - 1]!.commitTime.getTime());
     }
-    expect(commits.every((c) => (c.rows as unknown[]).length === 4)).toBe(true);
+    expect(commits.every((c) => c.rows.length === 4)).toBe(true);
     expect(commits.at(-1)!.digest).toBe(second.contentDigest);
 
     // every row records the commit that last wrote it; some keys were updated, so fewer rows than writes
-    const rows = await db.simRow.findMany({ where: { instanceId: id, database: "HDB" } });
+    const rows = await storedRows(db, id, "HDB");
     expect(rows.length).toBeLessThan(400);
     expect(rows.length).toBeGreaterThan(100);
     expect(rows.every((r) => r.position >= 1n && r.position <= 100n && r.value.length === 64)).toBe(true);
@@ -57,7 +52,7 @@ describe("simulateWrites", () => {
       const state = await hana.simulateWrites(id, "HDB", { transactions: 200, rowsPerTransaction: 5, valueBytes: 17 });
       expect(await hana.computeDigest(id, "HDB")).toBe(state.contentDigest);
     }
-    const rows = await db.simRow.findMany({ where: { instanceId: id, database: "HDB" } });
+    const rows = await storedRows(db, id, "HDB");
     expect(await digestOfRows(rows)).toBe((await hana.getDatabase(id, "HDB"))!.contentDigest);
     // SYSTEMDB is a database of its own
     const sys = await hana.simulateWrites(id, "SYSTEMDB", { transactions: 1 });
@@ -117,7 +112,7 @@ describe("simulateWrites", () => {
     await Promise.all([1, 2, 3, 4].map(() => hana.simulateWrites(id, "HDB", { transactions: 25 })));
     const state = await hana.getDatabase(id, "HDB");
     expect(state!.logPosition).toBe(100n);
-    expect(await db.simCommit.count({ where: { instanceId: id, database: "HDB" } })).toBe(100);
+    expect((await storedCounts(db, id)).commits).toBe(100);
     expect(await hana.computeDigest(id, "HDB")).toBe(state!.contentDigest);
   });
 });

@@ -6,7 +6,7 @@ import { startWorkers } from "../../jobs/workers.ts";
 import { createGateway } from "../../src/app.ts";
 import type { Config } from "../../src/config.ts";
 import { createServices, type Services } from "../../src/services.ts";
-import { freshDatabase } from "./database.ts";
+import { freshDatabase, freshSimulatorDatabase } from "./database.ts";
 
 export const ADMIN_KEY = "test-admin-key";
 
@@ -23,6 +23,7 @@ export async function startTestGateway(
   options: { workerRegions?: string[] } = {},
 ) {
   const databaseUrl = await freshDatabase(name);
+  await freshSimulatorDatabase(name); // the services' simulator creates it; this run drops it
   const storageDir = mkdtempSync(path.join(tmpdir(), `mvg-${name}-`));
   const services: Services = await createServices({
     databaseUrl,

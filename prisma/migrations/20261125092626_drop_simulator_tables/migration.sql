@@ -1,0 +1,8 @@
+-- DropTable
+DROP TABLE "SimDatabase";
+
+-- DropTable
+DROP TABLE "SimRow";
+
+-- DropTable
+DROP TABLE "SimCommit";
