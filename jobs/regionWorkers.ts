@@ -12,7 +12,7 @@ import { runScheduledLogBackups } from "./logBackup.ts";
 import { failRestore, runRestore } from "./restore.ts";
 import { runStorageGc } from "./storageGc.ts";
 
-type Processor = (services: Services, job: Job, token?: string) => Promise<unknown>;
+type Processor = (services: Services, job: Job, token: string | undefined, regionId: string) => Promise<unknown>;
 
 const processors: Record<QueueKind, Record<string, Processor>> = {
   hana: { initialize: initializeInstance },
@@ -49,7 +49,7 @@ export function startRegionWorkers(
       async (job, token) => {
         const processor = processors[kind][job.name];
         if (!processor) throw new Error(`no processor for ${kind} job "${job.name}"`);
-        return processor(services, job, token);
+        return processor(services, job, token, regionId);
       },
       {
         connection,

@@ -13,8 +13,8 @@ import {
   HanaPreconditionError,
   type RecoverChain,
   type RecoverOptions,
+  type RecoverRequest,
   type RecoverResult,
-  type RecoverTarget,
 } from "./connector.ts";
 import { DigestAccumulator, EMPTY_DIGEST } from "./digest.ts";
 import { checkEndpoint } from "./endpoint.ts";
@@ -426,11 +426,11 @@ export class HanaSimulator implements HanaConnector {
 
   recover(
     instanceId: string,
-    databaseName: string,
+    request: RecoverRequest,
     chain: RecoverChain,
-    target: RecoverTarget,
     options: RecoverOptions = {},
   ): Promise<RecoverResult> {
+    const { databaseName, target } = request;
     return recoverDatabase(this.db, instanceId, databaseName, chain, target, options, this.bulk, this.recoverLimits);
   }
 }

@@ -1,113 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { FailedPrecondition, InvalidInput, NotFound } from "../../src/domain/errors.ts";
-import { buildRecoverStatement, hanaTimestamp, mirrorPaths } from "../../src/domain/recoverStatement.ts";
+import { FailedPrecondition, InvalidInput, NotFound } from "../../../src/domain/errors.ts";
+import { planRestore } from "../../../src/domain/restores/plan.ts";
+import type { PlannerBackup, PlanRequest } from "../../../src/domain/restores/planInput.ts";
 import {
-  type CatalogLookup,
-  type CatalogRow,
-  checkTargetDatabaseName,
-  type PlannerBackup,
-  type PlanRequest,
-  planRestore,
-} from "../../src/domain/restorePlanner.ts";
-
-// Commit at log position p happened at 10:00:00.123 + p seconds (UTC).
-const T0 = Date.parse("2026-11-24T10:00:00.123Z");
-const commitTime = (p: number) => new Date(T0 + p * 1000);
-const NOW = new Date("2026-11-24T11:00:00.000Z");
-
-let nextHanaId = 1645628400000n;
-function backup(
-  id: string,
-  type: PlannerBackup["type"],
-  start: number,
-  end: number,
-  options: Partial<PlannerBackup> = {},
-): PlannerBackup {
-  nextHanaId += 1n;
-  return {
-    id,
-    type,
-    status: "COMPLETE",
-    hanaBackupId: nextHanaId,
-    prefix: `${type}_${id}`,
-    sizeBytes: type === "LOG" ? 100n : type === "COMPLETE" ? 1000n : 300n,
-    logPositionStart: BigInt(start),
-    logPositionEnd: BigInt(end),
-    basePosition: null,
-    coversUntil: commitTime(end),
-    completedAt: commitTime(end),
-    mirrored: true,
-    ...options,
-  };
-}
-const data = (id: string, type: "COMPLETE" | "DIFFERENTIAL" | "INCREMENTAL", at: number, base?: number) =>
-  backup(id, type, at, at, base === undefined ? {} : { basePosition: BigInt(base) });
-const log = (id: string, start: number, end: number, options: Partial<PlannerBackup> = {}) =>
-  backup(id, "LOG", start, end, options);
-
-/** COMPLETE @10, LOG 11..20, DIFF @20 (base 10), LOG 21..30, INC @30 (base 20), LOG 31..40. */
-function standard(): PlannerBackup[] {
-  return [
-    data("c10", "COMPLETE", 10),
-    log("l11", 11, 20),
-    data("d20", "DIFFERENTIAL", 20, 10),
-    log("l21", 21, 30),
-    data("i30", "INCREMENTAL", 30, 20),
-    log("l31", 31, 40),
-  ];
-}
-
-function catalogFor(backups: PlannerBackup[]): CatalogLookup & { calls: string[][] } {
-  const calls: string[][] = [];
-  const lookup = async (ids: string[]) => {
-    calls.push(ids);
-    const result = new Map<string, CatalogRow[]>();
-    for (const id of ids) {
-      const b = backups.find((x) => x.id === id)!;
-      const rows: CatalogRow[] = [];
-      for (let p = Number(b.logPositionStart); p <= Number(b.logPositionEnd); p++) {
-        rows.push({ logPosition: BigInt(p), commitTime: commitTime(p) });
-      }
-      result.set(id, rows);
-    }
-    return result;
-  };
-  return Object.assign(lookup, { calls });
-}
-
-function request(overrides: Partial<PlanRequest> = {}): PlanRequest {
-  return {
-    mode: "RECOVERY_TO_MOST_RECENT",
-    useDelta: true,
-    sourceDatabaseName: "HXE",
-    sourceSid: "HXA",
-    targetDatabaseName: "HXE",
-    crossSystem: true,
-    checkAccess: true,
-    historicalSyncScheduledAt: new Date("2026-11-24T12:00:00.000Z"),
-    historicalSyncStatus: "SCHEDULED",
-    now: NOW,
-    ...overrides,
-  };
-}
-
-async function plan(backups: PlannerBackup[], overrides: Partial<PlanRequest> = {}) {
-  return planRestore(backups, request(overrides), catalogFor(backups));
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the plan to fail");
-}
-
-const stepsOf = (p: { steps: { order: number; backupId: string; action: string }[] }) =>
-  p.steps.map((s) => `${s.order}:${s.action}:${s.backupId}`);
-
-const PATHS = "USING CATALOG PATH ('/hana/mirror/HXA/catalog')";
+  backup,
+  catalogFor,
+  commitTime,
+  data,
+  failure,
+  log,
+  NOW,
+  plan,
+  request,
+  standard,
+  stepsOf,
+} from "./fixtures.ts";
 
 describe("RECOVERY_TO_MOST_RECENT", () => {
   it("uses the complete backup, the furthest delta path and the logs after it", async () => {
@@ -116,11 +23,6 @@ describe("RECOVERY_TO_MOST_RECENT", () => {
     expect(result.targetLogPosition).toBe(40n);
     expect(result.targetTime).toEqual(commitTime(40));
     expect(result.totalBytes).toBe(1000n + 300n + 300n + 100n);
-    expect(result.recoverStatement).toBe(
-      `RECOVER DATABASE FOR HXE UNTIL TIMESTAMP '2026-11-24 10:00:40.123' CLEAR LOG USING SOURCE 'HXE@HXA' ` +
-        `${PATHS} USING LOG PATH ('/hana/mirror/HXA/log') USING DATA PATH ('/hana/mirror/HXA/data') ` +
-        "USING DELTA DATA CHECK ACCESS USING FILE",
-    );
   });
 
   it("without useDelta replays every log backup after the complete backup", async () => {
@@ -128,10 +30,6 @@ describe("RECOVERY_TO_MOST_RECENT", () => {
     expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:REPLAY_LOG:l11", "3:REPLAY_LOG:l21", "4:REPLAY_LOG:l31"]);
     expect(result.targetLogPosition).toBe(40n);
     expect(result.totalBytes).toBe(1300n);
-    expect(result.recoverStatement).toBe(
-      `RECOVER DATABASE FOR HXE2 UNTIL TIMESTAMP '2026-11-24 10:00:40.123' CLEAR LOG USING SOURCE 'HXE@HXA' ` +
-        `${PATHS} USING LOG PATH ('/hana/mirror/HXA/log') USING DATA PATH ('/hana/mirror/HXA/data')`,
-    );
   });
 
   it("picks the delta path that reaches furthest (a DIFFERENTIAL beats an older INCREMENTAL chain)", async () => {
@@ -199,10 +97,6 @@ describe("RECOVERY_TO_MOST_RECENT", () => {
     const backups = [data("c10", "COMPLETE", 10)];
     const result = await plan(backups);
     expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10"]);
-    expect(result.recoverStatement).toBe(
-      `RECOVER DATA FOR HXE USING BACKUP_ID ${backups[0]!.hanaBackupId} USING SOURCE 'HXE@HXA' ${PATHS} ` +
-        "USING DATA PATH ('/hana/mirror/HXA/data') CHECK ACCESS USING FILE CLEAR LOG",
-    );
   });
 
   it("reaches the newest mirrored point and ignores backups that are not mirrored", async () => {
@@ -260,18 +154,12 @@ describe("RECOVERY_TO_POINT_IN_TIME", () => {
     expect(result.targetTime).toEqual(commitTime(25));
     expect(result.totalBytes).toBe(1400n);
     expect(lookup.calls).toEqual([["l21"]]);
-    expect(result.recoverStatement).toBe(
-      `RECOVER DATABASE FOR HXE UNTIL TIMESTAMP '2026-11-24 10:00:25.123' CLEAR LOG USING SOURCE 'HXE@HXA' ` +
-        `${PATHS} USING LOG PATH ('/hana/mirror/HXA/log') USING DATA PATH ('/hana/mirror/HXA/data') ` +
-        "USING DELTA DATA CHECK ACCESS USING FILE",
-    );
   });
 
   it("without useDelta replays the logs from the complete backup", async () => {
     const result = await plan(standard(), pit(commitTime(25), { useDelta: false }));
     expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:REPLAY_LOG:l11", "3:REPLAY_LOG:l21"]);
     expect(result.targetLogPosition).toBe(25n);
-    expect(result.recoverStatement).not.toContain("USING DELTA DATA");
   });
 
   it("a point exactly at a delta backup needs no log replay", async () => {
@@ -279,9 +167,6 @@ describe("RECOVERY_TO_POINT_IN_TIME", () => {
     const result = await plan(backups, pit(commitTime(30)));
     expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:APPLY_DELTA:d20", "3:APPLY_DELTA:i30"]);
     expect(result.targetLogPosition).toBe(30n);
-    expect(result.recoverStatement).toContain(
-      `RECOVER DATA FOR HXE USING BACKUP_ID ${backups.find((b) => b.id === "i30")!.hanaBackupId}`,
-    );
   });
 
   it("a point just before a log backup's first commit does not replay it", async () => {
@@ -393,10 +278,6 @@ describe("RECOVERY_TO_SPECIFIC_BACKUP", () => {
     expect(result.targetLogPosition).toBe(10n);
     expect(result.targetTime).toEqual(commitTime(10));
     expect(result.totalBytes).toBe(1000n);
-    expect(result.recoverStatement).toBe(
-      `RECOVER DATA FOR HXE USING BACKUP_ID ${backups[0]!.hanaBackupId} USING SOURCE 'HXE@HXA' ${PATHS} ` +
-        "USING DATA PATH ('/hana/mirror/HXA/data') CHECK ACCESS USING FILE CLEAR LOG",
-    );
   });
 
   it("a DIFFERENTIAL backup with its COMPLETE", async () => {
@@ -454,7 +335,6 @@ describe("RECOVERY_TO_LOG_POSITION", () => {
     expect(stepsOf(result)).toEqual(["1:LOAD_DATA:c10", "2:APPLY_DELTA:d20", "3:APPLY_DELTA:i30", "4:REPLAY_LOG:l31"]);
     expect(result.targetLogPosition).toBe(35n);
     expect(result.targetTime).toEqual(commitTime(35));
-    expect(result.recoverStatement).toContain("RECOVER DATABASE FOR HXE UNTIL LOG POSITION 35 CLEAR LOG");
   });
 
   it("without useDelta", async () => {
@@ -486,64 +366,5 @@ describe("RECOVERY_TO_LOG_POSITION", () => {
   it("requires a non-negative logPosition", async () => {
     const error = await failure(plan(standard(), { mode: "RECOVERY_TO_LOG_POSITION" }));
     expect((error as InvalidInput).issues[0]!.path).toEqual(["input", "logPosition"]);
-  });
-});
-
-describe("recover statement", () => {
-  it("formats UTC timestamps with milliseconds and mirror paths", () => {
-    expect(hanaTimestamp(new Date("2026-11-24T10:15:03.123Z"))).toBe("2026-11-24 10:15:03.123");
-    expect(mirrorPaths("HXA")).toEqual({
-      catalog: "/hana/mirror/HXA/catalog",
-      log: "/hana/mirror/HXA/log",
-      data: "/hana/mirror/HXA/data",
-    });
-  });
-
-  it("omits USING SOURCE and CLEAR LOG for a same-system recovery", () => {
-    const statement = buildRecoverStatement({
-      targetDatabaseName: "HXE",
-      sourceDatabaseName: "HXE",
-      sourceSid: "HXA",
-      crossSystem: false,
-      checkAccess: false,
-      useDelta: false,
-      until: { kind: "LOG_POSITION", position: 7n },
-    });
-    expect(statement).toBe(
-      `RECOVER DATABASE FOR HXE UNTIL LOG POSITION 7 ${PATHS} USING LOG PATH ('/hana/mirror/HXA/log') ` +
-        "USING DATA PATH ('/hana/mirror/HXA/data')",
-    );
-  });
-});
-
-describe("checkTargetDatabaseName", () => {
-  const rejects = (source: string, target: string) => {
-    try {
-      checkTargetDatabaseName(source, target);
-    } catch (error) {
-      expect(error).toBeInstanceOf(InvalidInput);
-      expect((error as InvalidInput).issues[0]!.path).toEqual(["input", "targetDatabaseName"]);
-      return (error as Error).message;
-    }
-    throw new Error(`expected ${source} -> ${target} to be refused`);
-  };
-
-  it("accepts valid names", () => {
-    expect(() => checkTargetDatabaseName("SYSTEMDB", "SYSTEMDB")).not.toThrow();
-    expect(() => checkTargetDatabaseName("HXE", "HXE_COPY2")).not.toThrow();
-    expect(() => checkTargetDatabaseName("HXE", "A".repeat(127))).not.toThrow();
-  });
-
-  it("keeps SYSTEMDB and tenants apart", () => {
-    expect(rejects("SYSTEMDB", "HXE")).toContain("SYSTEMDB can only be restored as SYSTEMDB");
-    expect(rejects("HXE", "SYSTEMDB")).toContain("can not be restored into SYSTEMDB");
-  });
-
-  it("checks tenant names", () => {
-    rejects("HXE", "1ABC");
-    rejects("HXE", "AB-C");
-    rejects("HXE", "");
-    rejects("HXE", "A".repeat(128));
-    expect(rejects("HXE", "_SYS_X")).toContain("_SYS_");
   });
 });
