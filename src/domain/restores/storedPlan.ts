@@ -27,11 +27,12 @@ const storedPlanSchema = z
     totalBytes: decimal,
     recoverStatement: z.string().min(1),
   })
-  .refine((plan) => plan.steps[0]!.action === "LOAD_DATA", {
+  // Refinements run even when a field already failed (zod reports every issue): guard what they read.
+  .refine((plan) => plan.steps.length === 0 || plan.steps[0]?.action === "LOAD_DATA", {
     message: "the first step must load the data backup",
     path: ["steps", 0, "action"],
   })
-  .refine((plan) => plan.steps.filter((s) => s.action === "LOAD_DATA").length === 1, {
+  .refine((plan) => plan.steps.length === 0 || plan.steps.filter((s) => s.action === "LOAD_DATA").length === 1, {
     message: "exactly one step loads a data backup",
     path: ["steps"],
   });

@@ -2,6 +2,8 @@
 // domain given its ports directly: what the run reads from storage, what the connector reports, which worker
 // runs it. The restores are created through the API; no worker of the mirror's region runs here, so each test
 // drives the run itself.
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRegionWorkers } from "../../../jobs/regionWorkers.ts";
 import { runRestore } from "../../../src/domain/restores/index.ts";
@@ -191,5 +193,23 @@ describe("a restore run", () => {
     expect(await restoreRow(id)).toEqual(before);
     expect(before.status).toBe("QUEUED");
     expect(await targetState("MISROUTED")).toBeNull();
+  });
+
+  // Last: it damages a chunk of the mirror's copy for good.
+  it("with checkAccess a corrupt chunk stops the recovery before it completes, naming the chunk", async () => {
+    const id = await createRestore("CORRUPT", { checkAccess: true });
+    const steps = ((await restoreRow(id)).plan as { steps: { backupId: string; action: string }[] }).steps;
+    const lastBackup = steps.at(-1)!.backupId;
+    const manifest = (await gw.services.storage.region(B).readManifest(lastBackup))!;
+    const hash = manifest.chunks[0]!.hash;
+    const file = path.join(gw.storageDir, B, "chunks", hash.slice(0, 2), hash);
+    const bytes = readFileSync(file);
+    bytes[0] = bytes[0]! ^ 0xff; // same size, different content
+    writeFileSync(file, bytes);
+    await expect(runRestore(gw.services.ports, id, { regionId: B })).rejects.toThrow(`chunk ${hash} is corrupt`);
+    const row = await restoreRow(id);
+    expect(row.status).toBe("RUNNING");
+    expect(row.completedAt).toBeNull();
+    expect(row.leaseOwner).toBeNull(); // given back for the job's retry
   });
 });
