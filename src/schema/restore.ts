@@ -9,7 +9,6 @@ import {
   type PlanStep,
   planRestoreFor,
   type RestoreInput,
-  type RestoreModeName,
   type RestorePlan,
   readStoredPlan,
   restoreFromMirror,
@@ -172,10 +171,8 @@ const RestoreFromMirrorInput = builder.inputType("RestoreFromMirrorInput", {
   }),
 });
 
-type RestoreFields = Omit<RestoreInput, "mode"> & { mode: RestoreModeName };
-
 /** The API speaks global ids; the domain takes the rows' UUIDs (anything that names no such row is NOT_FOUND). */
-function restoreInputOf(input: RestoreFields): RestoreInput {
+function restoreInputOf(input: RestoreInput): RestoreInput {
   return {
     ...input,
     mirrorVaultId: decodeId("Vault", input.mirrorVaultId, ["input", "mirrorVaultId"]),
