@@ -10,7 +10,7 @@ import { failHistoricalSync, historicalSync } from "./historicalSync.ts";
 import { failInitializeJob, initialize } from "./initializeInstance.ts";
 import type { JobContext } from "./jobContext.ts";
 import { mirrorCopy } from "./mirrorCopy.ts";
-import { failRestore, runRestore } from "./restore.ts";
+import { failRestore, restore } from "./restore.ts";
 import { runStorageGc } from "./storageGc.ts";
 
 type Processor = (ports: Ports, job: Job, ctx: JobContext) => Promise<unknown>;
@@ -20,7 +20,7 @@ const processors: Record<QueueKind, Record<string, Processor>> = {
   hana: { initialize },
   backup: { backup, logBackup },
   sync: { historicalSync, copy: mirrorCopy },
-  restore: { restore: (ports, job, ctx) => runRestore(ports, job, ctx.token) },
+  restore: { restore },
   maintenance: { storageGc: runStorageGc },
 };
 

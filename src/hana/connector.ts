@@ -4,7 +4,7 @@
 // connector would implement the same interface with `@sap/hana-client`: `connect` opens a SYSTEMDB connection on
 // port 3<NN>13 and reads M_DATABASES, `backup` runs `BACKUP DATA [DIFFERENTIAL|INCREMENTAL] FOR <db> USING BACKINT`
 // (or streams log segments), and `recover` runs `RECOVER DATABASE FOR <db> UNTIL ... CLEAR LOG USING SOURCE ...`
-// (the plan's statement, from `buildRecoverStatement` in src/domain/recoverStatement.ts) with the chain's streams
+// (the plan's statement, from `buildRecoverStatement` in src/domain/restores/recoverStatement.ts) with the chain's streams
 // served through a Backint pipe. None of that is implemented here; `connectorFor` (index.ts) is where it plugs in.
 
 export type HanaEndpoint = {
@@ -77,6 +77,12 @@ export type RecoverChain = {
  */
 export type RecoverTarget = { untilPosition?: bigint; untilTime?: Date };
 
+/**
+ * What to recover: the plan's SAP HANA statement (what a real connector runs on the target's SYSTEMDB) and the
+ * same request in structured form (what the simulator executes; it never parses SQL).
+ */
+export type RecoverRequest = { databaseName: string; recoverStatement: string; target: RecoverTarget };
+
 export type RecoverPhase = "LOADING_DATA" | "APPLYING_DELTA" | "REPLAYING_LOG";
 
 export type RecoverOptions = {
@@ -112,9 +118,8 @@ export interface HanaConnector {
    */
   recover(
     instanceId: string,
-    databaseName: string,
+    request: RecoverRequest,
     chain: RecoverChain,
-    target: RecoverTarget,
     options?: RecoverOptions,
   ): Promise<RecoverResult>;
   /** Recomputes the digest from the rows themselves (never from bookkeeping). */

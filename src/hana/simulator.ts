@@ -18,7 +18,7 @@ import type {
   RecoverChain,
   RecoverOptions,
   RecoverResult,
-  RecoverTarget,
+  RecoverRequest,
 } from "./connector.ts";
 import * as lifecycle from "./lifecycle.ts";
 import type { SimDb } from "./pool.ts";
@@ -99,11 +99,11 @@ export class HanaSimulator implements HanaConnector {
 
   recover(
     instanceId: string,
-    databaseName: string,
+    request: RecoverRequest,
     chain: RecoverChain,
-    target: RecoverTarget,
     options: RecoverOptions = {},
   ): Promise<RecoverResult> {
+    const { databaseName, target } = request;
     return recoverDatabase(this.db, instanceId, databaseName, chain, target, options, this.recoverLimits);
   }
 }

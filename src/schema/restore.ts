@@ -7,12 +7,13 @@ import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from 
 import {
   cancelRestore,
   findRestore,
+  type PlanStep,
   planRestoreFor,
   type RestoreInput,
+  type RestorePlan,
+  readStoredPlan,
   restoreFromMirror,
-  type StoredPlan,
-  storePlan,
-} from "../domain/restores.ts";
+} from "../domain/restores/index.ts";
 import { TERMINAL_RESTORE_STATUSES } from "../domain/vaults.ts";
 import type { Prisma, Restore as RestoreRow } from "../generated/prisma/client.ts";
 import { Backup } from "./backup.ts";
@@ -43,8 +44,7 @@ const RestoreStatus = builder.enumType("RestoreStatus", {
 });
 const ValidationStatus = builder.enumType("ValidationStatus", { values: ["PENDING", "SUCCESSFUL", "FAILED"] as const });
 
-type StoredStep = StoredPlan["steps"][number];
-const RestoreStep = builder.objectRef<StoredStep>("RestoreStep").implement({
+const RestoreStep = builder.objectRef<PlanStep>("RestoreStep").implement({
   fields: (t) => ({
     order: t.exposeInt("order"),
     backup: t.field({
@@ -59,14 +59,13 @@ const RestoreStep = builder.objectRef<StoredStep>("RestoreStep").implement({
   }),
 });
 
-const RestorePlanType = builder.objectRef<StoredPlan>("RestorePlan").implement({
+const RestorePlanType = builder.objectRef<RestorePlan>("RestorePlan").implement({
   fields: (t) => ({
     steps: t.field({ type: [RestoreStep], resolve: (plan) => plan.steps }),
-    targetTime: t.field({
+    targetTime: t.expose("targetTime", {
       type: "DateTime",
       nullable: true,
       description: "the commit time the restore will reach",
-      resolve: (plan) => (plan.targetTime ? new Date(plan.targetTime) : null),
     }),
     targetLogPosition: t.field({ type: "BigInt", resolve: (plan) => plan.targetLogPosition }),
     totalBytes: t.field({ type: "BigInt", resolve: (plan) => plan.totalBytes }),
@@ -103,7 +102,7 @@ export const Restore = builder.prismaNode("Restore", {
     pointInTime: t.expose("pointInTime", { type: "DateTime", nullable: true }),
     logPosition: t.expose("logPosition", { type: "BigInt", nullable: true }),
     backup: t.relation("backup", { nullable: true }),
-    plan: t.field({ type: RestorePlanType, select: { plan: true }, resolve: (r) => r.plan as StoredPlan }),
+    plan: t.field({ type: RestorePlanType, select: { plan: true }, resolve: (r) => readStoredPlan(r.plan) }),
     reachedTime: t.expose("reachedTime", { type: "DateTime", nullable: true }),
     reachedLogPosition: t.expose("reachedLogPosition", { type: "BigInt", nullable: true }),
     validation: t.field({
@@ -173,6 +172,17 @@ const RestoreFromMirrorInput = builder.inputType("RestoreFromMirrorInput", {
   }),
 });
 
+/** The API speaks global ids; the domain takes the rows' UUIDs (anything that names no such row is NOT_FOUND). */
+function restoreInputOf(input: RestoreInput): RestoreInput {
+  return {
+    ...input,
+    mirrorVaultId: decodeId("Vault", input.mirrorVaultId, ["input", "mirrorVaultId"]),
+    sourceInstanceId: decodeId("HanaInstance", input.sourceInstanceId, ["input", "sourceInstanceId"]),
+    targetInstanceId: decodeId("HanaInstance", input.targetInstanceId, ["input", "targetInstanceId"]),
+    backupId: input.backupId ? decodeId("Backup", input.backupId, ["input", "backupId"]) : null,
+  };
+}
+
 builder.queryField("restorePlan", (t) =>
   t.field({
     type: RestorePlanType,
@@ -180,8 +190,7 @@ builder.queryField("restorePlan", (t) =>
     authScopes: { account: true },
     errors: resultUnion("RestorePlanResult", [InvalidInput, NotFound, FailedPrecondition, Forbidden]),
     args: { input: t.arg({ type: RestoreFromMirrorInput, required: true }) },
-    resolve: async (_r, { input }, ctx) =>
-      storePlan(await planRestoreFor(ctx.services, accountOf(ctx), input as RestoreInput)),
+    resolve: (_r, { input }, ctx) => planRestoreFor(ctx.services, accountOf(ctx), restoreInputOf(input)),
   }),
 );
 
@@ -196,7 +205,7 @@ builder.mutationField("restoreFromMirror", (t) =>
     errors: resultUnion("RestoreFromMirrorResult", [InvalidInput, NotFound, Conflict, FailedPrecondition, Forbidden]),
     args: { input: t.arg({ type: RestoreFromMirrorInput, required: true }) },
     resolve: async (_r, { input }, ctx) => ({
-      restore: await restoreFromMirror(ctx.services, accountOf(ctx), input as RestoreInput),
+      restore: await restoreFromMirror(ctx.services, accountOf(ctx), restoreInputOf(input)),
     }),
   }),
 );

@@ -49,7 +49,11 @@ it("10,000 transactions × 10 rows, a COMPLETE backup of them, a LOG backup, and
   const digest = await timed("computeDigest", () => hana.computeDigest(src.instanceId, "BIG"));
   expect(digest).toBe(second.contentDigest);
   const reached = await timed("recover COMPLETE + LOG", () =>
-    hana.recover(tgt.instanceId, "BIG", { data: replay(fullBytes), deltas: [], logs: [replay(logBytes)] }, {}),
+    hana.recover(
+      tgt.instanceId,
+      { databaseName: "BIG", recoverStatement: "(not parsed by the simulator)", target: {} },
+      { data: replay(fullBytes), deltas: [], logs: [replay(logBytes)] },
+    ),
   );
   expect(reached.reachedPosition).toBe(12_000n);
   expect(await hana.computeDigest(tgt.instanceId, "BIG")).toBe(second.contentDigest);

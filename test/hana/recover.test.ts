@@ -101,9 +101,8 @@ describe("recover", () => {
     const phases: [RecoverPhase, number][] = [];
     const reached = await hana.recover(
       target,
-      "TGT",
+      { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: {} },
       chain("full", ["diff"], ["log1", "log2", "log3"], 7),
-      {},
       {
         onProgress: (phase, fraction) => {
           phases.push([phase, fraction]);
@@ -119,17 +118,22 @@ describe("recover", () => {
   });
 
   it("in load statements cut by bytes rather than rows, reaches the same content", async () => {
-    // (named after the Prisma path this test covered before the simulator moved to pg)
-    const viaPrisma = new HanaSimulator(db, { recoverBatchBytes: 300 });
-    const reached = await viaPrisma.recover(target, "VIAPRISMA", chain("full", ["diff"], ["log1", "log2", "log3"]), {});
+    const byBytes = new HanaSimulator(db, { recoverBatchBytes: 300 });
+    const reached = await byBytes.recover(
+      target,
+      { databaseName: "VIAPRISMA", recoverStatement: "(not parsed by the simulator)", target: {} },
+      chain("full", ["diff"], ["log1", "log2", "log3"]),
+    );
     expect(reached.reachedPosition).toBe(55n);
     await expectMatchesSource("VIAPRISMA", reached);
   });
 
   it("to a log position", async () => {
-    const reached = await hana.recover(target, "TGT", chain("full", ["diff"], ["log1", "log2", "log3"]), {
-      untilPosition: 45n,
-    });
+    const reached = await hana.recover(
+      target,
+      { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: { untilPosition: 45n } },
+      chain("full", ["diff"], ["log1", "log2", "log3"]),
+    );
     expect(reached.reachedPosition).toBe(45n);
     await expectMatchesSource("TGT", reached);
   });
@@ -138,33 +142,55 @@ describe("recover", () => {
     const t47 = history.get(47n)!.time!;
     const t48 = history.get(48n)!.time!;
     expect(t48.getTime()).toBeGreaterThan(t47.getTime());
-    const reached = await hana.recover(target, "TGT", chain("full", [], ["log1", "log2", "log3"]), {
-      untilTime: new Date(t48.getTime() - 1),
-    });
+    const reached = await hana.recover(
+      target,
+      {
+        databaseName: "TGT",
+        recoverStatement: "(not parsed by the simulator)",
+        target: { untilTime: new Date(t48.getTime() - 1) },
+      },
+      chain("full", [], ["log1", "log2", "log3"]),
+    );
     expect(reached.reachedPosition).toBe(47n);
     await expectMatchesSource("TGT", reached);
   });
 
   it("data only, and data + deltas, into new databases (TENANT, and SYSTEMDB stays SYSTEM)", async () => {
-    const dataOnly = await hana.recover(target, "COPY", chain("full", [], []), {});
+    const dataOnly = await hana.recover(
+      target,
+      { databaseName: "COPY", recoverStatement: "(not parsed by the simulator)", target: {} },
+      chain("full", [], []),
+    );
     expect(dataOnly.reachedPosition).toBe(20n);
     await expectMatchesSource("COPY", dataOnly);
     expect((await hana.getDatabase(target, "COPY"))!.kind).toBe("TENANT");
 
-    const withDeltas = await hana.recover(target, "SYSTEMDB", chain("full", ["diff", "incr"], []), {});
+    const withDeltas = await hana.recover(
+      target,
+      { databaseName: "SYSTEMDB", recoverStatement: "(not parsed by the simulator)", target: {} },
+      chain("full", ["diff", "incr"], []),
+    );
     expect(withDeltas.reachedPosition).toBe(50n);
     await expectMatchesSource("SYSTEMDB", withDeltas);
     expect((await hana.getDatabase(target, "SYSTEMDB"))!.kind).toBe("SYSTEM");
   });
 
   it("log backups that overlap the data backup are skipped up to it", async () => {
-    const reached = await hana.recover(target, "TGT", chain("full", ["diff"], ["log1", "log2"]), {});
+    const reached = await hana.recover(
+      target,
+      { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: {} },
+      chain("full", ["diff"], ["log1", "log2"]),
+    );
     expect(reached.reachedPosition).toBe(50n);
     await expectMatchesSource("TGT", reached);
   });
 
   it("a recovered database needs a new COMPLETE backup; writes continue after the reached point", async () => {
-    const reached = await hana.recover(target, "TGT", chain("full", [], ["log1"]), {});
+    const reached = await hana.recover(
+      target,
+      { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: {} },
+      chain("full", [], ["log1"]),
+    );
     expect(reached.reachedPosition).toBe(30n);
     for (const type of ["LOG", "DIFFERENTIAL", "INCREMENTAL"] as const) {
       await expect(hana.backup(target, "TGT", type)).rejects.toMatchObject({ code: "NO_COMPLETE_BACKUP" });
@@ -177,24 +203,50 @@ describe("recover", () => {
   });
 
   it("refuses broken chains", async () => {
-    const gap = await hana.recover(target, "TGT", chain("full", [], ["log1", "log3"]), {}).catch((e: unknown) => e);
+    const gap = await hana
+      .recover(
+        target,
+        { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: {} },
+        chain("full", [], ["log1", "log3"]),
+      )
+      .catch((e: unknown) => e);
     expect(gap).toBeInstanceOf(HanaPreconditionError);
     expect(gap).toMatchObject({
       code: "BACKUP_CHAIN_BROKEN",
       message: expect.stringMatching(/positions 31\.\.50 are missing/),
     });
 
-    await expect(hana.recover(target, "TGT", chain("full", ["incr"], []), {})).rejects.toThrow(
-      /INCREMENTAL backup at position 50 is based on position 40, expected 20/,
-    );
     await expect(
-      hana.recover(target, "TGT", chain("full", ["diff"], ["log2"]), { untilPosition: 30n }),
+      hana.recover(
+        target,
+        { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: {} },
+        chain("full", ["incr"], []),
+      ),
+    ).rejects.toThrow(/INCREMENTAL backup at position 50 is based on position 40, expected 20/);
+    await expect(
+      hana.recover(
+        target,
+        { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: { untilPosition: 30n } },
+        chain("full", ["diff"], ["log2"]),
+      ),
     ).rejects.toThrow(/after the recovery target/);
-    await expect(hana.recover(target, "TGT", chain("full", [], []), { untilPosition: 10n })).rejects.toMatchObject({
+    await expect(
+      hana.recover(
+        target,
+        { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: { untilPosition: 10n } },
+        chain("full", [], []),
+      ),
+    ).rejects.toMatchObject({
       code: "BACKUP_CHAIN_BROKEN",
     });
     // a delta where the data backup belongs
-    await expect(hana.recover(target, "TGT", chain("diff", [], []), {})).rejects.toThrow(HanaBackupFormatError);
+    await expect(
+      hana.recover(
+        target,
+        { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: {} },
+        chain("diff", [], []),
+      ),
+    ).rejects.toThrow(HanaBackupFormatError);
     // a truncated stream
     const bytes = backups.log1!.bytes;
     const truncated: RecoverChain = {
@@ -202,8 +254,20 @@ describe("recover", () => {
       deltas: [],
       logs: [replay(bytes.subarray(0, bytes.lastIndexOf("\n", bytes.length - 2) + 1))],
     };
-    await expect(hana.recover(target, "TGT", truncated, {})).rejects.toThrow(/truncated/);
-    const unknown = await hana.recover(crypto.randomUUID(), "TGT", chain("full", [], []), {}).catch((e: unknown) => e);
+    await expect(
+      hana.recover(
+        target,
+        { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: {} },
+        truncated,
+      ),
+    ).rejects.toThrow(/truncated/);
+    const unknown = await hana
+      .recover(
+        crypto.randomUUID(),
+        { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: {} },
+        chain("full", [], []),
+      )
+      .catch((e: unknown) => e);
     expect(unknown).toMatchObject({ code: "INSTANCE_NOT_CONNECTED" });
   });
 
@@ -212,9 +276,8 @@ describe("recover", () => {
     const error = await hana
       .recover(
         target,
-        "TGT",
+        { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: {} },
         chain("full", ["diff"], ["log1", "log2", "log3"]),
-        {},
         {
           signal: controller.signal,
           onProgress: (phase, fraction) => {
@@ -230,7 +293,11 @@ describe("recover", () => {
       code: "DATABASE_STOPPED",
     });
 
-    const reached = await hana.recover(target, "TGT", chain("full", ["diff"], ["log1", "log2", "log3"]), {});
+    const reached = await hana.recover(
+      target,
+      { databaseName: "TGT", recoverStatement: "(not parsed by the simulator)", target: {} },
+      chain("full", ["diff"], ["log1", "log2", "log3"]),
+    );
     await expectMatchesSource("TGT", reached);
   });
 });

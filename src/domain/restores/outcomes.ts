@@ -1,0 +1,29 @@
+// What the rest of the system learns about finished and unfinished restores outside a run.
+import type { Ports } from "../ports.ts";
+import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
+
+/** After the job's last attempt: FAILED with the reason, and the target database free again (R15). */
+export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">, restoreId: string, reason: string) {
+  await ports.db.restore.updateMany({
+    where: { id: restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] } },
+    data: {
+      status: "FAILED",
+      phase: "DONE",
+      message: reason,
+      completedAt: ports.clock.now(),
+      activeTarget: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    },
+  });
+  await ports.events.publish("restore:updated", restoreId);
+}
+
+/** Restores the database says are unfinished, in the given regions (their mirror's region runs them, R12). */
+export async function unfinishedRestores(ports: Pick<Ports, "db">, regionIds: string[]) {
+  const rows = await ports.db.restore.findMany({
+    where: { status: { in: [...ACTIVE_RESTORE_STATUSES] }, mirrorVault: { regionId: { in: regionIds } } },
+    select: { id: true, mirrorVault: { select: { regionId: true } } },
+  });
+  return rows.map((row) => ({ restoreId: row.id, regionId: row.mirrorVault.regionId }));
+}

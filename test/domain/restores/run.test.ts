@@ -1,0 +1,215 @@
+// The restore run (src/domain/restores/run.ts) against the real database, blob stores and simulator, with the
+// domain given its ports directly: what the run reads from storage, what the connector reports, which worker
+// runs it. The restores are created through the API; no worker of the mirror's region runs here, so each test
+// drives the run itself.
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRegionWorkers } from "../../../jobs/regionWorkers.ts";
+import { runRestore } from "../../../src/domain/restores/index.ts";
+import type { HanaConnector } from "../../../src/hana/connector.ts";
+import { jobIds } from "../../../src/queue/queues.ts";
+import type { RegionBlobStore } from "../../../src/storage/blobStore.ts";
+import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../../support/fixtures.ts";
+import { startTestGateway, type TestGateway } from "../../support/gateway.ts";
+import { closeJobListeners, waitForJob } from "../../support/jobs.ts";
+
+const A = "cn-beijing";
+const B = "cn-shanghai";
+let gw: TestGateway;
+let key: string;
+let mirrorVault: string;
+let sourceInstance: string;
+let targetInstance: string;
+let newest: { logPosition: string; contentDigest: string };
+
+beforeAll(async () => {
+  gw = await startTestGateway("restore_run", { historicalSyncDelayMs: 200 }, { workerRegions: [A] });
+  key = (await gw.createAccount()).apiKey;
+  const setupB = startRegionWorkers(gw.services, B);
+  const vault = await createSourceVault(gw, key, A, "run");
+  sourceInstance = await registerInstance(gw, key, A, vault, { sid: "RN1" });
+  await writeRows(gw, key, sourceInstance, "RN1", 30);
+  await takeBackup(gw, key, A, sourceInstance, "RN1", "COMPLETE");
+  await writeRows(gw, key, sourceInstance, "RN1", 20);
+  await takeBackup(gw, key, A, sourceInstance, "RN1", "DIFFERENTIAL");
+  newest = await writeRows(gw, key, sourceInstance, "RN1", 10);
+  await takeBackup(gw, key, A, sourceInstance, "RN1", "LOG");
+  const created = await gw.gql(
+    key,
+    `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "run-mirror"}) {
+    ... on VaultPayload { vault { id } } ... on Error { code message } } }`,
+    { s: vault },
+  );
+  mirrorVault = created.createMirrorVault.vault.id;
+  await waitForJob(gw.services, B, "sync", jobIds.historicalSync(uuidOf(mirrorVault)), 120_000);
+  const targetVault = await createSourceVault(gw, key, B, "run-dr");
+  targetInstance = await registerInstance(gw, key, B, targetVault, { sid: "RT1" });
+  await setupB.close();
+}, 240_000);
+afterAll(async () => {
+  await closeJobListeners();
+  await gw?.close();
+});
+
+/** Creates a RECOVERY_TO_MOST_RECENT restore of RN1 into `targetDatabaseName` through the API; returns its UUID. */
+async function createRestore(targetDatabaseName: string, overrides: Record<string, unknown> = {}) {
+  const data = await gw.gql(
+    key,
+    `mutation($input: RestoreFromMirrorInput!) { restoreFromMirror(input: $input) {
+    ... on RestorePayload { restore { id } } ... on Error { code message } } }`,
+    {
+      input: {
+        mirrorVaultId: mirrorVault,
+        sourceInstanceId: sourceInstance,
+        sourceDatabaseName: "RN1",
+        targetInstanceId: targetInstance,
+        targetDatabaseName,
+        mode: "RECOVERY_TO_MOST_RECENT",
+        overwrite: true,
+        ...overrides,
+      },
+    },
+  );
+  if (!data.restoreFromMirror.restore) throw new Error(JSON.stringify(data.restoreFromMirror));
+  return uuidOf(data.restoreFromMirror.restore.id);
+}
+
+const restoreRow = (id: string) => gw.services.db.restore.findUniqueOrThrow({ where: { id } });
+
+/** The target database as the cluster reports it, with its digest recomputed from its rows. */
+async function targetState(name: string) {
+  const database = await gw.services.hana.getDatabase(uuidOf(targetInstance), name);
+  return database && { ...database, digest: await gw.services.hana.computeDigest(uuidOf(targetInstance), name) };
+}
+
+/** The real blob store of a region, counting the chunks handed out per backup. */
+function countingStore(store: RegionBlobStore) {
+  const chunksRead = new Map<string, number>();
+  let rawChunkReads = 0;
+  const counted = new Proxy(store, {
+    get(target, property) {
+      if (property === "readBackup") {
+        return async function* (backupId: string, options?: { verify?: boolean; signal?: AbortSignal }) {
+          for await (const chunk of target.readBackup(backupId, options)) {
+            chunksRead.set(backupId, (chunksRead.get(backupId) ?? 0) + 1);
+            yield chunk;
+          }
+        };
+      }
+      if (property === "readChunk") {
+        return (hash: string) => {
+          rawChunkReads += 1;
+          return target.readChunk(hash);
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { counted, chunksRead, rawChunkReads: () => rawChunkReads };
+}
+
+describe("a restore run", () => {
+  it("with checkAccess reads and verifies every chunk of the plan once, and completes validated", async () => {
+    const id = await createRestore("COUNTED", { checkAccess: true });
+    const store = countingStore(gw.services.storage.region(B));
+    const result = await runRestore({ ...gw.services, storage: { region: () => store.counted } }, id, {
+      regionId: B,
+    });
+    expect(result).toEqual({ kind: "finished" });
+    const row = await restoreRow(id);
+    expect(row.status).toBe("COMPLETE");
+    expect(row.validationStatus).toBe("SUCCESSFUL");
+    expect(row.reachedLogPosition?.toString()).toBe(newest.logPosition);
+    const steps = (row.plan as { steps: { backupId: string }[] }).steps;
+    expect(steps.length).toBe(3);
+    for (const { backupId } of steps) {
+      const manifest = (await gw.services.storage.region(B).readManifest(backupId))!;
+      expect(store.chunksRead.get(backupId), backupId).toBe(manifest.chunks.length);
+    }
+    expect(store.rawChunkReads()).toBe(0);
+    expect((await targetState("COUNTED"))!.digest).toBe(newest.contentDigest);
+  });
+
+  it("fails when the connector reaches another position than the plan's, naming both", async () => {
+    const id = await createRestore("OFFPOS");
+    const real = gw.services.hana;
+    // The real simulator recovers; only the position it reports is off by one.
+    const offByOne = new Proxy(real, {
+      get(target, property) {
+        if (property === "recover") {
+          return async (...args: Parameters<HanaConnector["recover"]>) => {
+            const reached = await target.recover(...args);
+            return { ...reached, reachedPosition: reached.reachedPosition - 1n };
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await runRestore({ ...gw.services, hana: offByOne }, id, { regionId: B });
+    const row = await restoreRow(id);
+    const planned = BigInt(newest.logPosition);
+    expect(row.status).toBe("FAILED");
+    expect(row.message).toContain(`reached log position ${planned - 1n}`);
+    expect(row.message).toContain(`the plan's target is log position ${planned}`);
+    expect(row.activeTarget).toBeNull();
+    expect(row.validationStatus).toBe("PENDING");
+  });
+
+  it("reads the stored plan through its schema: an unreadable plan fails the restore and leaves the target untouched", async () => {
+    const before = await targetState("RT1");
+    expect(before?.running).toBe(true);
+    const id = await createRestore("RT1");
+    await gw.services.db.restore.update({ where: { id }, data: { plan: { steps: "LOAD_DATA", recoverStatement: 7 } } });
+    const result = await runRestore(gw.services, id, { regionId: B });
+    expect(result).toEqual({ kind: "finished" });
+    const row = await restoreRow(id);
+    expect(row.status).toBe("FAILED");
+    expect(row.message).toMatch(/^the stored restore plan is unreadable: /);
+    expect(row.message).toContain("steps");
+    expect(row.startedAt).toBeNull();
+    expect(row.activeTarget).toBeNull();
+    expect(await targetState("RT1")).toEqual(before);
+  });
+
+  it("R12 a restore job handed to a worker of another region fails there without touching the restore or its target", async () => {
+    const id = await createRestore("MISROUTED");
+    const before = await restoreRow(id);
+    // The mirror is in B; the job goes to A's restore queue, whose worker runs in this process.
+    await gw.services.queues.add(
+      A,
+      "restore",
+      "restore",
+      { restoreId: id },
+      { jobId: jobIds.restore(id), attempts: 3 },
+    );
+    await expect(waitForJob(gw.services, A, "restore", jobIds.restore(id), 30_000)).rejects.toThrow(
+      new RegExp(`a worker of ${A} must not run it`),
+    );
+    const job = await gw.services.queues.get(A, "restore").getJob(jobIds.restore(id));
+    expect(job?.attemptsMade).toBe(1);
+    expect(await restoreRow(id)).toEqual(before);
+    expect(before.status).toBe("QUEUED");
+    expect(await targetState("MISROUTED")).toBeNull();
+  });
+
+  // Last: it damages a chunk of the mirror's copy for good.
+  it("with checkAccess a corrupt chunk stops the recovery before it completes, naming the chunk", async () => {
+    const id = await createRestore("CORRUPT", { checkAccess: true });
+    const steps = ((await restoreRow(id)).plan as { steps: { backupId: string; action: string }[] }).steps;
+    const lastBackup = steps.at(-1)!.backupId;
+    const manifest = (await gw.services.storage.region(B).readManifest(lastBackup))!;
+    const hash = manifest.chunks[0]!.hash;
+    const file = path.join(gw.storageDir, B, "chunks", hash.slice(0, 2), hash);
+    const bytes = readFileSync(file);
+    bytes[0] = bytes[0]! ^ 0xff; // same size, different content
+    writeFileSync(file, bytes);
+    await expect(runRestore(gw.services, id, { regionId: B })).rejects.toThrow(`chunk ${hash} is corrupt`);
+    const row = await restoreRow(id);
+    expect(row.status).toBe("RUNNING");
+    expect(row.completedAt).toBeNull();
+    expect(row.leaseOwner).toBeNull(); // given back for the job's retry
+  });
+});
