@@ -3,7 +3,7 @@
 import pg from "pg";
 import { startEmbeddedPostgres } from "../../src/db/embeddedPostgres.ts";
 
-const [dataDir, port] = process.argv.slice(2);
+const [dataDir, port, mode] = process.argv.slice(2);
 const db = await startEmbeddedPostgres({ dataDir: dataDir!, port: Number(port) });
 const client = new pg.Client(db.databaseUrl);
 await client.connect();
@@ -12,3 +12,5 @@ await client.query("insert into marks values ($1)", [`written by ${process.pid}`
 await client.end();
 process.on("SIGTERM", () => void db.stop().then(() => process.exit(0)));
 process.stdout.write(`${JSON.stringify({ databaseUrl: db.databaseUrl })}\n`);
+// Exits as a fatal error path would, without calling stop().
+if (mode === "exit") process.exit(3);

@@ -54,8 +54,8 @@ async function query(url: string, sql: string): Promise<Record<string, unknown>[
 }
 
 /** Starts the server in a separate process (test/db/embeddedChild.ts) and waits for its URL line. */
-async function startInChild(dataDir: string, port: number, as?: { uid: number; gid: number }) {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, dataDir, String(port)], {
+async function startInChild(dataDir: string, port: number, as?: { uid: number; gid: number }, mode = "") {
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, dataDir, String(port), mode], {
     ...as,
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -162,6 +162,20 @@ describe("startEmbeddedPostgres", () => {
       // postmaster.pid is stale now, and the server's children may not all have gone yet.
       const db = await start(dataDir, { port });
       expect(await query(db.databaseUrl, "select note from marks")).toEqual([{ note: `written by ${child.pid}` }]);
+    },
+    SLOW,
+  );
+
+  it(
+    "shuts the server down when its process exits without stop()",
+    async () => {
+      const dataDir = path.join(await storageDir(), "postgres");
+      const { child } = await startInChild(dataDir, await freePort(), undefined, "exit");
+      const postmaster = await postmasterPid(dataDir);
+      await exited(child);
+      const deadline = Date.now() + 15_000;
+      while ((await isRunning(postmaster)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await isRunning(postmaster)).toBe(false);
     },
     SLOW,
   );

@@ -1,6 +1,6 @@
 // What a data directory holds before start: an initialised cluster, nothing yet, or the remains of an initdb
 // that never finished (re-initialised only while it holds no PG_VERSION and only files initdb makes).
-import { readdir, rm, stat } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { isAlive } from "./processes.ts";
 
@@ -68,8 +68,4 @@ async function removeAbandonedInitdbs(dataDir: string, log: (line: string) => vo
     log(`removing ${name}, left by an initdb that did not finish`);
     await rm(path.join(parent, name), { recursive: true, force: true });
   }
-}
-
-export async function ownerOf(file: string): Promise<number> {
-  return (await stat(file)).uid;
 }

@@ -54,10 +54,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const output = recent();
     throw new ServerStartError(`${(error as Error).message}: ${output}`, /could not bind|in use/i.test(output));
   }
+  // A gateway that exits without stop() (process.exit on a fatal error) still asks the server to shut down.
+  const onExit = () => child.kill("SIGINT");
+  process.once("exit", onExit);
   let stopped: Promise<void> | undefined;
   return {
     stop() {
       stopping = true;
+      process.off("exit", onExit);
       stopped ??= shutdown(child, exited);
       return stopped;
     },
