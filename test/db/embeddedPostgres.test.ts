@@ -167,6 +167,20 @@ describe("startEmbeddedPostgres", () => {
   );
 
   it(
+    "reports a server that dies while running, and stop() then returns at once",
+    async () => {
+      const dataDir = path.join(await storageDir(), "postgres");
+      let reported!: (line: string) => void;
+      const report = new Promise<string>((resolve) => (reported = resolve));
+      const db = await start(dataDir, { log: (line) => line.includes("unexpectedly") && reported(line) });
+      await killAndWait(await postmasterPid(dataDir));
+      expect(await report).toMatch(/^FATAL: embedded PostgreSQL exited unexpectedly \(SIGKILL\)$/);
+      await db.stop();
+    },
+    SLOW,
+  );
+
+  it(
     "shuts the server down when its process exits without stop()",
     async () => {
       const dataDir = path.join(await storageDir(), "postgres");

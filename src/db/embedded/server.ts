@@ -54,6 +54,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const output = recent();
     throw new ServerStartError(`${(error as Error).message}: ${output}`, /could not bind|in use/i.test(output));
   }
+  child.once("exit", (code, signal) => {
+    if (!stopping) log(`FATAL: embedded PostgreSQL exited unexpectedly (${signal ?? `exit ${code}`})`);
+  });
   // A gateway that exits without stop() (process.exit on a fatal error) still asks the server to shut down.
   const onExit = () => child.kill("SIGINT");
   process.once("exit", onExit);
