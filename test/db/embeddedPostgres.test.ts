@@ -57,6 +57,8 @@ async function query(url: string, sql: string): Promise<Record<string, unknown>[
 async function startInChild(dataDir: string, port: number, as?: { uid: number; gid: number }, mode = "") {
   const child = spawn(process.execPath, ["--import", "tsx", CHILD, dataDir, String(port), mode], {
     ...as,
+    // Another user's tsx would leave a cache directory of its own in /tmp.
+    env: as ? { ...process.env, TSX_DISABLE_CACHE: "1" } : process.env,
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.push(child);
