@@ -8,7 +8,7 @@ const backendFactories = [
   "^src/storage/(regionalStorage|fileBlobStore)\\.ts$",
   "^src/hana/(index|simulator)\\.ts$",
 ];
-const compositionRoot = "^src/(services|main)\\.ts$|^jobs/main\\.ts$|^(test|bench|scripts)/";
+const compositionRoot = "^src/(services|main|runtime)\\.ts$|^jobs/main\\.ts$|^(test|bench|scripts)/";
 const graphqlLibraries = "(^|/)node_modules/(graphql|graphql-yoga|@graphql-yoga|@pothos|graphql-scalars|dataloader)/";
 
 module.exports = {

@@ -1,10 +1,19 @@
-// `npm run worker -- --region <id>`: runs one region's workers (and the reconciler for that region).
+// `npm run worker -- --region <id>`: runs one region's workers (and the reconciler for that region), on a machine
+// of its own. It needs DATABASE_URL (the embedded PostgreSQL belongs to `npm start`, which runs every region itself).
 import { parseArgs } from "node:util";
+import { config } from "../src/config.ts";
+import { StartupError } from "../src/db/reachable.ts";
+import { prepareRuntime } from "../src/runtime.ts";
 import { createServices } from "../src/services.ts";
 import { startWorkers } from "./workers.ts";
 
 const { values } = parseArgs({ options: { region: { type: "string", multiple: true } } });
-const services = await createServices();
+const runtime = await prepareRuntime(config, { migrate: false, embedded: false }).catch((error) => {
+  console.error(error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`);
+  process.exit(1);
+});
+console.log(`Mirror Vault Gateway workers: ${runtime.summary}`);
+const services = await createServices({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl });
 const regionIds = values.region?.length ? values.region : services.regions.all.map((r) => r.id);
 for (const id of regionIds) services.regions.require(id, ["--region"]);
 const workers = await startWorkers(services, services.config, regionIds);

@@ -1,11 +1,16 @@
-// Applies pending migrations to DATABASE_URL, creating the database if it does not exist.
-
+// `npm run migrate`: applies pending migrations to DATABASE_URL (creating the database if it does not exist), or to
+// the embedded PostgreSQL under STORAGE_DIR when DATABASE_URL is unset.
 import { config } from "../src/config.ts";
-import { ensureDatabase } from "../src/db/ensureDatabase.ts";
-import { applyMigrations } from "../src/db/schemaEngine.ts";
+import { StartupError } from "../src/db/reachable.ts";
+import { prepareRuntime } from "../src/runtime.ts";
 
-await ensureDatabase(config.databaseUrl);
-const applied = await applyMigrations(config.databaseUrl);
-console.log(applied.length ? `applied ${applied.join(", ")}` : "database is up to date");
-// The wasm engine leaves a timer behind for a few seconds; nothing else is pending here.
-process.exit(0);
+try {
+  const runtime = await prepareRuntime(config, { migrate: true, embedded: true });
+  console.log(`migrated: ${runtime.summary}`);
+  await runtime.stop();
+  // The wasm engine leaves a timer behind for a few seconds; nothing else is pending here.
+  process.exit(0);
+} catch (error) {
+  console.error(error instanceof StartupError ? error.message : `cannot migrate: ${(error as Error).message}`);
+  process.exit(1);
+}

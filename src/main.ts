@@ -1,25 +1,28 @@
-// `npm start`: applies pending migrations, serves the API, and runs the workers of every region (embedded default).
-
+// `npm start`: decides the backends (an embedded PostgreSQL when DATABASE_URL is unset, queues and events on
+// PostgreSQL when REDIS_URL is unset), applies pending migrations, serves the API and runs every region's workers.
 import { startWorkers } from "../jobs/workers.ts";
 import { createHttpServer } from "./app.ts";
 import { config } from "./config.ts";
-import { ensureDatabase } from "./db/ensureDatabase.ts";
-import { applyMigrations } from "./db/schemaEngine.ts";
+import { StartupError } from "./db/reachable.ts";
+import { prepareRuntime } from "./runtime.ts";
 import { createServices } from "./services.ts";
 
-await ensureDatabase(config.databaseUrl);
-const applied = await applyMigrations(config.databaseUrl);
-if (applied.length) console.log(`applied migrations: ${applied.join(", ")}`);
+const runtime = await prepareRuntime(config, { migrate: true, embedded: true }).catch((error) => {
+  // One clear line, no stack: the variable and the address that did not answer.
+  console.error(error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`);
+  process.exit(1);
+});
+console.log(`Mirror Vault Gateway: ${runtime.summary}`);
 
-const services = await createServices();
+const services = await createServices({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl });
 const workers = await startWorkers(
   services,
-  config,
+  services.config,
   services.regions.all.map((region) => region.id),
 );
 const server = createHttpServer(services);
 server.listen(config.port, () => {
-  console.log(`Mirror Vault Gateway: GraphiQL at http://localhost:${config.port}/graphql`);
+  console.log(`GraphiQL at http://localhost:${config.port}/graphql`);
 });
 
 async function shutdown(signal: string) {
@@ -27,6 +30,7 @@ async function shutdown(signal: string) {
   server.close();
   await workers.close();
   await services.close();
+  await runtime.stop();
   process.exit(0);
 }
 process.once("SIGTERM", () => void shutdown("SIGTERM"));
