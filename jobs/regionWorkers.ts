@@ -1,8 +1,8 @@
 // The workers of one region: one BullMQ Worker per queue of the region, each job dispatched by name to its
 // processor (one processor per file in jobs/). Work for a region is only ever done here.
-import { type Job, Worker } from "bullmq";
-import { QUEUE_KINDS, type QueueKind, queueName } from "../src/queue/queues.ts";
-import { createRedis } from "../src/redis.ts";
+import type { Job } from "bullmq";
+import { QUEUE_KINDS, type QueueKind } from "../src/queue/queues.ts";
+import { createRegionWorker } from "../src/queue/regionWorker.ts";
 import type { Services } from "../src/services.ts";
 import { failBackup, runBackup } from "./backup.ts";
 import { runCopy } from "./copyBackup.ts";
@@ -42,18 +42,17 @@ export function startRegionWorkers(
   regionId: string,
   options: { concurrency?: Partial<Record<QueueKind, number>> } = {},
 ): RegionWorkers {
-  const connection = createRedis(services.config.redisUrl, "worker");
   const workers = QUEUE_KINDS.map((kind) => {
-    const worker = new Worker(
-      queueName(regionId, kind),
+    const worker = createRegionWorker(
+      services.queues.backend,
+      regionId,
+      kind,
       async (job, token) => {
         const processor = processors[kind][job.name];
         if (!processor) throw new Error(`no processor for ${kind} job "${job.name}"`);
         return processor(services, job, token);
       },
       {
-        connection,
-        prefix: services.config.queuePrefix,
         concurrency: options.concurrency?.[kind] ?? services.config.workerConcurrency[kind],
         // Long copies and restores keep their lock; a killed worker's job is retaken after the lock expires.
         lockDuration: services.config.leaseMs,
@@ -81,7 +80,6 @@ export function startRegionWorkers(
     /** Graceful: stops taking jobs and waits for the running ones to finish. */
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
-      connection.disconnect();
     },
   };
 }

@@ -12,3 +12,12 @@ export function createRedis(url: string, role: "producer" | "worker" | "subscrib
     lazyConnect: false,
   });
 }
+
+/** Resolves once the connection is ready; rejects on its first error (a producer must not wait for Redis). */
+export function waitReady(redis: Redis): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    redis.once("ready", () => resolve());
+    redis.once("error", reject);
+  });
+}

@@ -6,6 +6,7 @@ import { RegionCatalogue } from "./domain/regions.ts";
 import { createEvents, type Events } from "./events/pubsub.ts";
 import type { HanaConnector } from "./hana/connector.ts";
 import { HanaSimulator } from "./hana/simulator.ts";
+import { createRedisQueueBackend } from "./queue/queueBackend.ts";
 import { RegionQueues } from "./queue/queues.ts";
 import { createRedis } from "./redis.ts";
 import { RegionalStorage } from "./storage/regionalStorage.ts";
@@ -32,7 +33,7 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
   const subscriber = createRedis(config.redisUrl, "subscriber");
   await Promise.all([waitReady(redis), waitReady(subscriber)]);
   const events = createEvents(redis, subscriber, config.queuePrefix);
-  const queues = new RegionQueues(redis, config.queuePrefix);
+  const queues = new RegionQueues(await createRedisQueueBackend({ url: config.redisUrl, prefix: config.queuePrefix }));
   const bulkPool = createBulkPool(config.databaseUrl);
   const simulator = new HanaSimulator(db, { bulk: { pool: bulkPool } });
   const services: Services = {
@@ -47,6 +48,7 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     simulator,
     async close() {
       await queues.close();
+      await queues.backend.close();
       await db.$disconnect();
       await bulkPool.end();
       redis.disconnect();
