@@ -78,7 +78,11 @@ export async function createPostgresQueueBackend(options: { url: string; prefix:
   } finally {
     await migrator.end();
   }
-  const base = { connectionString: options.url, schema };
+  // BullMQ's tables need no fsync per commit: like a Redis without persistence, a crash may lose the last moments
+  // of queue state, and the reconciler re-enqueues from the product database whatever is due or unfinished
+  // (never corruption: only durability of the newest commits is relaxed, and only on these connections).
+  // Measured by bench/queueLateness.ts: it roughly halves the lateness of 1,000 delayed jobs due together.
+  const base = { connectionString: options.url, schema, options: "-c synchronous_commit=off" };
   return {
     kind: "postgres",
     ...withBackend(createPostgresBackend),
