@@ -103,7 +103,7 @@ export class RegionQueues {
     await this.get(regionId, kind).upsertJobScheduler(schedulerId, { every: everyMs }, job);
   }
 
-  /** Removes a job scheduler (a no-op when there is none); a job it already queued stays. */
+  /** Removes a job scheduler and its next, not yet started run (a no-op when there is none). */
   async removeScheduler(regionId: string, kind: QueueKind, schedulerId: string): Promise<void> {
     await this.get(regionId, kind).removeJobScheduler(schedulerId);
   }

@@ -72,7 +72,21 @@ describe.each(BACKEND_KINDS)("queues on %s", (kind) => {
     await queues.upsertScheduler(region, "maintenance", "tick-every-300", 300, { name: "tick", data: { n: 1 } });
     await within(third.promise, 10_000, "three scheduler runs");
     await queues.removeScheduler(region, "maintenance", "tick-every-300");
-    expect(await queues.get(region, "maintenance").getJobSchedulersCount()).toBe(0);
+    const queue = queues.get(region, "maintenance");
+    expect(await queue.getJobSchedulersCount()).toBe(0);
+    expect(await queue.getDelayedCount()).toBe(0); // its next run went with it
+  });
+
+  it("keeps a scheduler's next run when it is upserted again with the same interval", async () => {
+    // No worker on this queue: the first run stays queued, so `next` only moves if the upsert moves it.
+    await queues.upsertScheduler(region, "sync", "hourly", 3_600_000, { name: "tick", data: {} });
+    const queue = queues.get(region, "sync");
+    const first = await queue.getJobScheduler("hourly");
+    await queues.upsertScheduler(region, "sync", "hourly", 3_600_000, { name: "tick", data: {} });
+    const second = await queue.getJobScheduler("hourly");
+    expect(second?.next).toBeDefined();
+    expect(second?.next).toBe(first?.next);
+    await queues.removeScheduler(region, "sync", "hourly");
   });
 
   it("hands a crashed worker's job to another worker once its lock expires", async () => {
