@@ -1,5 +1,6 @@
-// Delayed-job lateness: JOBS delayed jobs all due at about the same moment, one worker with the sync queue's default
-// concurrency consuming them; lateness = when the processor started − when the job was due (timestamp + delay).
+// Delayed-job lateness: JOBS delayed jobs all due at about the same moment, one worker (BENCH_LATENESS_WORKERS for
+// more) with the sync queue's default concurrency consuming them; lateness = when the processor started − when the
+// job was due (timestamp + delay).
 // Measured on BullMQ's PostgreSQL backend (the embedded default, REDIS_URL unset) and on Redis in the same run.
 // Goal: p99 < 1 s on PostgreSQL. Historical syncs and log-backup schedulers are delayed jobs, so this bounds how late
 // scheduled work starts when much of it falls due together.
@@ -82,7 +83,10 @@ async function measure(backend: QueueBackend): Promise<Result> {
 
 async function onPostgres(): Promise<Result> {
   const url = benchDatabaseUrl(DATABASE);
-  const admin = new pg.Client({ connectionString: new URL("/postgres", url).toString() });
+  const admin = new pg.Client({
+    connectionString: new URL("/postgres", url).toString(),
+    connectionTimeoutMillis: 10_000,
+  });
   await admin.connect();
   try {
     await admin.query(`drop database if exists "${DATABASE}" with (force)`);
