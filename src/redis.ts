@@ -4,8 +4,10 @@ import { Redis } from "ioredis";
  * Producers and API calls fail fast when Redis is down (a mutation must not hang);
  * BullMQ workers need maxRetriesPerRequest null so they wait for Redis to come back.
  */
-export function createRedis(url: string, role: "producer" | "worker" | "subscriber"): Redis {
+export function createRedis(url: string, role: "producer" | "worker" | "subscriber", name?: string): Redis {
   return new Redis(url, {
+    // CLIENT SETNAME: tells an operator (and a test) which connection is which.
+    connectionName: name,
     maxRetriesPerRequest: role === "worker" ? null : 1,
     enableOfflineQueue: role !== "producer",
     connectTimeout: 5000,

@@ -5,8 +5,9 @@ import { createRedis, waitReady } from "../redis.ts";
 import type { EventBus, EventTopic, Unsubscribe } from "./eventBus.ts";
 
 export async function createRedisEventBus(options: { url: string; prefix: string }): Promise<EventBus> {
-  const publisher = createRedis(options.url, "producer");
-  const subscriber = createRedis(options.url, "subscriber");
+  const name = `${options.prefix.replace(/\s/g, "_")}:events`; // CLIENT SETNAME allows no spaces
+  const publisher = createRedis(options.url, "producer", `${name}:pub`);
+  const subscriber = createRedis(options.url, "subscriber", `${name}:sub`);
   try {
     await Promise.all([waitReady(publisher), waitReady(subscriber)]);
   } catch (error) {
@@ -30,12 +31,18 @@ class RedisEventBus implements EventBus {
     this.subscriber = subscriber;
     this.channelPrefix = channelPrefix;
     subscriber.on("message", (channel: string) => this.dispatch(channel));
-    // ioredis re-subscribes after a reconnect, but events published meanwhile are gone: tell every listener to
-    // look again (a spurious look is harmless, a missed one is not).
-    let connectedOnce = false;
+    // Built once the connection is ready, so every later "ready" is a reconnect. ioredis subscribes again by
+    // itself (after emitting "ready"), but events published meanwhile are gone: once the channels are confirmed
+    // again, tell every listener to look again (a spurious look is harmless, a missed one is not).
     subscriber.on("ready", () => {
-      if (connectedOnce) for (const channel of this.listeners.keys()) this.dispatch(channel);
-      connectedOnce = true;
+      const channels = [...this.listeners.keys()];
+      if (channels.length === 0) return;
+      subscriber.subscribe(...channels).then(
+        () => {
+          for (const channel of channels) this.dispatch(channel);
+        },
+        () => {}, // dropped again: the next "ready" retries
+      );
     });
   }
 
