@@ -140,8 +140,7 @@ async function lateness() {
     if (early > 0) throw new BenchmarkFailure(`${early} historical syncs started before their scheduled time`);
   } finally {
     await workers.close();
-    const keys = await services.redis.keys(`${services.config.queuePrefix}:*`);
-    if (keys.length) await services.redis.del(...keys);
+    await services.queues.get(MIRROR_REGION, "sync").obliterate({ force: true });
     await rm(storageDir, { recursive: true, force: true });
     await services.close();
     await dropBenchDatabase(DATABASE);

@@ -4,11 +4,12 @@ import { performance } from "node:perf_hooks";
 import type { Benchmark } from "./lib/benchmark.ts";
 import { BenchmarkFailure } from "./lib/benchmark.ts";
 import { mirrorSync } from "./mirrorSync.ts";
+import { queueLateness } from "./queueLateness.ts";
 import { restore } from "./restore.ts";
 import { vaultListing } from "./vaultListing.ts";
 
 /** Every benchmark, in the order a full run takes them; add new modules here. */
-const benchmarks: Benchmark[] = [vaultListing, mirrorSync, restore];
+const benchmarks: Benchmark[] = [vaultListing, mirrorSync, restore, queueLateness];
 
 function select(args: string[]): Benchmark[] {
   const names = args.filter((arg) => !arg.startsWith("-"));

@@ -1,10 +1,10 @@
 // The workers of one region: one BullMQ Worker per queue of the region, each job dispatched by name to its
 // processor (one processor per file in jobs/). Work for a region is only ever done here.
-import { type Job, Worker } from "bullmq";
+import type { Job } from "bullmq";
 import type { Config } from "../src/config.ts";
 import type { Ports } from "../src/domain/ports.ts";
-import { QUEUE_KINDS, type QueueKind, queueName } from "../src/queue/queues.ts";
-import { createRedis } from "../src/redis.ts";
+import { QUEUE_KINDS, type QueueKind } from "../src/queue/queues.ts";
+import { createRegionWorker } from "../src/queue/regionWorker.ts";
 import { backup, failBackupJob, logBackup } from "./backup.ts";
 import { failHistoricalSync, historicalSync } from "./historicalSync.ts";
 import { failInitializeJob, initialize } from "./initializeInstance.ts";
@@ -32,7 +32,7 @@ const onFinalFailure: Partial<Record<string, (ports: Ports, job: Job, error: Err
   initialize: failInitializeJob,
 };
 
-export type WorkerSettings = Pick<Config, "redisUrl" | "queuePrefix" | "workerConcurrency" | "leaseMs">;
+export type WorkerSettings = Pick<Config, "workerConcurrency" | "leaseMs">;
 
 export type RegionWorkers = { regionId: string; close(): Promise<void> };
 
@@ -47,18 +47,17 @@ export function startRegionWorkers(
   regionId: string,
   options: { concurrency?: Partial<Record<QueueKind, number>> } = {},
 ): RegionWorkers {
-  const connection = createRedis(settings.redisUrl, "worker");
   const workers = QUEUE_KINDS.map((kind) => {
-    const worker = new Worker(
-      queueName(regionId, kind),
+    const worker = createRegionWorker(
+      ports.queues.backend,
+      regionId,
+      kind,
       async (job, token) => {
         const processor = processors[kind][job.name];
         if (!processor) throw new Error(`no processor for ${kind} job "${job.name}"`);
         return processor(ports, job, { regionId, token });
       },
       {
-        connection,
-        prefix: settings.queuePrefix,
         concurrency: options.concurrency?.[kind] ?? settings.workerConcurrency[kind],
         // Long copies and restores keep their lock; a killed worker's job is retaken after the lock expires.
         lockDuration: settings.leaseMs,
@@ -86,7 +85,6 @@ export function startRegionWorkers(
     /** Graceful: stops taking jobs and waits for the running ones to finish. */
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
-      connection.disconnect();
     },
   };
 }

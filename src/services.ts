@@ -1,60 +1,51 @@
 // The composition root: the one place that reads configuration and constructs backends (database, queues, event
 // bus, regional blob stores, HANA connector). Everything else receives the ports it uses (src/domain/ports.ts).
+// REDIS_URL set: queues and events on Redis; unset: BullMQ's PostgreSQL backend and LISTEN/NOTIFY.
 import type { Redis } from "ioredis";
 import { type Config, config as defaultConfig } from "./config.ts";
 import { createDb } from "./db/client.ts";
-import type { Ports } from "./domain/ports.ts";
-import { systemClock } from "./domain/ports.ts";
+import { type Ports, systemClock } from "./domain/ports.ts";
 import { RegionCatalogue } from "./domain/regions.ts";
 import type { EventBus } from "./events/eventBus.ts";
-import { createEvents } from "./events/pubsub.ts";
+import { createPostgresEventBus } from "./events/postgresEventBus.ts";
+import { createRedisEventBus } from "./events/redisEventBus.ts";
 import { connectorFor, simulatorDatabaseUrl } from "./hana/index.ts";
+import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from "./queue/queueBackend.ts";
 import { RegionQueues } from "./queue/queues.ts";
-import { createRedis } from "./redis.ts";
 import { RegionalStorage } from "./storage/regionalStorage.ts";
+
+type Health = "ok" | "unavailable";
 
 /** The ports, plus what only the process itself needs: the whole configuration, readiness and shutdown. */
 export type Services = Omit<Ports, "config"> & {
-  config: Config;
-  redis: Redis;
+  config: Config & { databaseUrl: string };
   /** PostgreSQL and the queue backend answer. */
-  ready(): Promise<{ postgres: "ok" | "unavailable"; queues: "ok" | "unavailable" }>;
+  ready(): Promise<{ postgres: Health; queues: Health }>;
   close(): Promise<void>;
 };
 
+/** Builds every backend from the configuration; `databaseUrl` must be resolved (src/runtime.ts). */
 export async function createServices(overrides: Partial<Config> = {}): Promise<Services> {
-  const config = { ...defaultConfig, ...overrides };
-  const db = createDb(config.databaseUrl);
-  const redis = createRedis(config.redisUrl, "producer");
-  const subscriber = createRedis(config.redisUrl, "subscriber");
-  await Promise.all([waitReady(redis), waitReady(subscriber)]);
-  const pubsub = createEvents(redis, subscriber, config.queuePrefix);
-  const events: EventBus = {
-    publish: async (topic, id) => pubsub.publish(topic, id, { id }),
-    async subscribe(topic, id, listener) {
-      const iterator = pubsub.subscribe(topic, id)[Symbol.asyncIterator]();
-      void (async () => {
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done) return;
-          listener();
-        }
-      })();
-      return async () => void (await iterator.return?.());
-    },
-    close: async () => {},
-  };
-  const queues = new RegionQueues(redis, config.queuePrefix);
+  const merged = { ...defaultConfig, ...overrides };
+  const databaseUrl = merged.databaseUrl;
+  if (!databaseUrl) throw new Error("createServices needs a database URL (src/runtime.ts resolves it)");
+  const config = { ...merged, databaseUrl };
+  const db = createDb(databaseUrl);
+  const backend: { queues: QueueBackend; events: EventBus } = config.redisUrl
+    ? await redisBackends(config.redisUrl, config.queuePrefix)
+    : await postgresBackends(databaseUrl, config.queuePrefix);
+  const queues = new RegionQueues(backend.queues);
   // The simulated clusters live in a database of their own next to the product's (not the product's data).
   const hana = await connectorFor({
     kind: "simulator",
-    databaseUrl: config.hanaSimulatorDatabaseUrl ?? simulatorDatabaseUrl(config.databaseUrl),
+    databaseUrl: config.hanaSimulatorDatabaseUrl ?? simulatorDatabaseUrl(databaseUrl),
   });
+  const queuesAnswer = (): Promise<unknown> =>
+    backend.queues.kind === "redis" ? (backend.queues.connection as Redis).ping() : db.$queryRawUnsafe("select 1");
   return {
     config,
     db,
-    redis,
-    events,
+    events: backend.events,
     regions: new RegionCatalogue(config.regions),
     queues,
     storage: new RegionalStorage(config.storageDir),
@@ -62,24 +53,27 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     simulator: hana.simulator,
     clock: systemClock,
     async ready() {
-      const checks = await Promise.allSettled([db.$queryRawUnsafe("select 1"), redis.ping()]);
-      const [postgres, queues] = checks.map((check) => (check.status === "fulfilled" ? "ok" : "unavailable"));
-      return { postgres, queues } as never;
+      const [postgres, queueState] = await Promise.allSettled([db.$queryRawUnsafe("select 1"), queuesAnswer()]);
+      const health = (check: PromiseSettledResult<unknown>): Health =>
+        check.status === "fulfilled" ? "ok" : "unavailable";
+      return { postgres: health(postgres), queues: health(queueState) };
     },
     async close() {
       await queues.close();
-      await db.$disconnect();
+      await backend.events.close();
+      await backend.queues.close();
       await hana.close();
-      redis.disconnect();
-      subscriber.disconnect();
+      await db.$disconnect();
     },
   };
 }
 
-function waitReady(redis: Redis): Promise<void> {
-  if (redis.status === "ready") return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    redis.once("ready", () => resolve());
-    redis.once("error", reject);
-  });
+async function redisBackends(url: string, prefix: string) {
+  const queues = await createRedisQueueBackend({ url, prefix });
+  return { queues, events: await createRedisEventBus({ url, prefix }) };
+}
+
+async function postgresBackends(url: string, prefix: string) {
+  const queues = await createPostgresQueueBackend({ url, prefix });
+  return { queues, events: await createPostgresEventBus({ url, prefix }) };
 }

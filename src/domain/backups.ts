@@ -121,7 +121,7 @@ export async function takeBackup(
 ): Promise<"taken" | "refused" | "not running"> {
   const { db } = ports;
   const backup = await db.backup.findUnique({ where: { id: backupId }, include: { vault: true } });
-  if (!backup || backup.status !== "RUNNING") return "not running";
+  if (backup?.status !== "RUNNING") return "not running";
   const store = ports.storage.region(backup.vault.regionId);
   let taken: Awaited<ReturnType<typeof ports.hana.backup>>;
   try {

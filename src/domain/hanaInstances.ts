@@ -197,7 +197,7 @@ export async function initializeInstance(
 ) {
   const { db } = ports;
   const instance = await db.hanaInstance.findUnique({ where: { id: instanceId } });
-  if (!instance || instance.status !== "INITIALIZING") return;
+  if (instance?.status !== "INITIALIZING") return;
   let update: { status: "INITIALIZED" | "INVALID_HANA_NODE" | "INITIALIZE_FAILED"; statusMessage: string | null };
   try {
     const databases = await ports.hana.connect({

@@ -24,7 +24,7 @@ export async function runScheduledLogBackups(
 ) {
   const { db } = ports;
   const instance = await db.hanaInstance.findUnique({ where: { id: instanceId }, include: { vault: true } });
-  if (!instance || instance.status !== "INITIALIZED" || instance.vault.status !== "CREATED") return;
+  if (instance?.status !== "INITIALIZED" || instance.vault.status !== "CREATED") return;
   for (const database of await ports.hana.listDatabases(instance.id)) {
     if (!database.running) continue;
     const [complete, lastLog, running] = await Promise.all([

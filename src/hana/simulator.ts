@@ -17,8 +17,8 @@ import type {
   HanaEndpoint,
   RecoverChain,
   RecoverOptions,
-  RecoverResult,
   RecoverRequest,
+  RecoverResult,
 } from "./connector.ts";
 import * as lifecycle from "./lifecycle.ts";
 import type { SimDb } from "./pool.ts";

@@ -1,6 +1,6 @@
 // Producer side of the regional work queues. Work for a region is only ever consumed by that region's workers.
-import { type JobsOptions, Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { JobsOptions } from "bullmq";
+import type { QueueBackend } from "./queueBackend.ts";
 
 /**
  * The queues each region has (`<region>.<kind>`; BullMQ forbids ":" in queue names). `maintenance` carries the
@@ -31,18 +31,27 @@ const defaultJobOptions: JobsOptions = {
   removeOnFail: { count: 1000 },
 };
 
-export class RegionQueues {
-  private readonly queues = new Map<string, Queue>();
-  constructor(
-    private readonly connection: Redis,
-    readonly prefix: string,
-  ) {}
+/** A producer Queue of either backend; the methods RegionQueues and its callers use are the same on both. */
+export type RegionQueue = InstanceType<QueueBackend["Queue"]>;
 
-  get(regionId: string, kind: QueueKind): Queue {
+export class RegionQueues {
+  private readonly queues = new Map<string, RegionQueue>();
+  readonly prefix: string;
+  /** Also what the region workers and QueueEvents are built from. */
+  constructor(readonly backend: QueueBackend) {
+    this.prefix = backend.prefix;
+  }
+
+  get(regionId: string, kind: QueueKind): RegionQueue {
     const name = queueName(regionId, kind);
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions });
+      const options = { prefix: this.prefix, defaultJobOptions };
+      // Narrowed per kind: each backend's Queue takes its own connection type.
+      queue =
+        this.backend.kind === "redis"
+          ? new this.backend.Queue(name, { ...options, connection: this.backend.connection })
+          : new this.backend.Queue(name, { ...options, connection: this.backend.connection });
       this.queues.set(name, queue);
     }
     return queue;
@@ -80,18 +89,22 @@ export class RegionQueues {
     if (job && !(await job.isActive())) await job.remove();
   }
 
-  /** Installs or updates a job scheduler (a repeating job every `everyMs`) on a region's queue. */
+  /**
+   * Installs or updates a job scheduler running `job` every `everyMs`. BullMQ keeps the next run's time when the
+   * interval is unchanged, so calling this again (e.g. from the reconciler) does not make it fire early.
+   */
   async upsertScheduler(
     regionId: string,
     kind: QueueKind,
     schedulerId: string,
     everyMs: number,
     job: { name: string; data: object },
-  ) {
+  ): Promise<void> {
     await this.get(regionId, kind).upsertJobScheduler(schedulerId, { every: everyMs }, job);
   }
 
-  async removeScheduler(regionId: string, kind: QueueKind, schedulerId: string) {
+  /** Removes a job scheduler and its next, not yet started run (a no-op when there is none). */
+  async removeScheduler(regionId: string, kind: QueueKind, schedulerId: string): Promise<void> {
     await this.get(regionId, kind).removeJobScheduler(schedulerId);
   }
 

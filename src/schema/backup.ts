@@ -4,7 +4,7 @@ import { eventStream } from "../api/eventStream.ts";
 import { decodeId, tryDecodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { startHanaBackup } from "../domain/backups.ts";
-import { FailedPrecondition, Forbidden, InvalidInput, NotFound, NotFound as NotFoundError } from "../domain/errors.ts";
+import { FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import type { Backup as BackupRow, Prisma } from "../generated/prisma/client.ts";
 import { pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";

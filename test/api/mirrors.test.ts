@@ -11,6 +11,7 @@ import type { RegionBlobStore } from "../../src/storage/index.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { closeJobListeners, waitForSync } from "../support/jobs.ts";
+import { loseQueueData } from "../support/queueLoss.ts";
 
 const SOURCE_REGION = "cn-hangzhou";
 const MIRROR_REGION = "cn-shanghai";
@@ -415,10 +416,8 @@ describe("Redis may lose everything (reconciler)", () => {
     const mirrorId = uuidOf(created.vault.id);
     const queue = gw.services.queues.get(MIRROR_REGION, "sync");
 
-    // FLUSHALL, limited to this file's prefix (other test files share the Redis).
-    const keys = await gw.services.redis.keys(`${gw.services.config.queuePrefix}:*`);
-    expect(keys.length).toBeGreaterThan(0);
-    await gw.services.redis.del(...keys);
+    // Every queue of both regions loses its data, as in a FLUSHALL (limited to this run's queues).
+    await loseQueueData(gw.services, [SOURCE_REGION, MIRROR_REGION]);
     expect(await Job.fromId(queue, jobIds.historicalSync(mirrorId))).toBeUndefined();
 
     await reconcileOnce(gw.services, [SOURCE_REGION, MIRROR_REGION]);

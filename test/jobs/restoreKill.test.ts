@@ -11,6 +11,7 @@ import { watchRow } from "../../src/schema/watchRow.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { closeJobListeners, waitForJob } from "../support/jobs.ts";
+import { loseQueueData } from "../support/queueLoss.ts";
 
 const A = "cn-beijing";
 const B = "ap-southeast-1";
@@ -56,7 +57,8 @@ function startWorkerProcess(): ChildProcess {
     env: {
       ...process.env,
       DATABASE_URL: config.databaseUrl,
-      REDIS_URL: config.redisUrl,
+      // Unset: the worker's queues and events run on PostgreSQL, like this file's.
+      REDIS_URL: config.redisUrl ?? "",
       QUEUE_PREFIX: config.queuePrefix,
       STORAGE_DIR: config.storageDir,
       LEASE_MS: String(config.leaseMs),
@@ -131,9 +133,8 @@ describe("restores survive crashes and lost Redis data", () => {
     });
     const restoreId = uuidOf(data.restoreFromMirror.restore.id);
     // Lose this file's Redis data (only its prefix: other test files share the server).
-    const keys = await gw.services.redis.keys(`${gw.services.config.queuePrefix}:${B}.restore:*`);
-    expect(keys.length).toBeGreaterThan(0);
-    await gw.services.redis.del(...keys);
+    expect(await gw.services.queues.get(B, "restore").getJob(jobIds.restore(restoreId))).toBeDefined();
+    await loseQueueData(gw.services, [B], ["restore"]);
     expect(await gw.services.queues.get(B, "restore").getJob(jobIds.restore(restoreId))).toBeUndefined();
     await reconcileOnce(gw.services, [B]);
     const workers = startRegionWorkers(gw.services, gw.services.config, B);

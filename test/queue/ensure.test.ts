@@ -1,43 +1,45 @@
-// RegionQueues.ensure: work the database says is due gets a live job even when Redis still keeps the old id.
-import { QueueEvents, Worker } from "bullmq";
+// RegionQueues.ensure: work the database says is due gets a live job even when the queue still keeps the old id.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queueName, RegionQueues } from "../../src/queue/queues.ts";
-import { createRedis } from "../../src/redis.ts";
+import type { QueueBackend } from "../../src/queue/queueBackend.ts";
+import { RegionQueues } from "../../src/queue/queues.ts";
+import { createRegionQueueEvents, createRegionWorker, type RegionQueueEvents } from "../../src/queue/regionWorker.ts";
+import { BACKEND_KINDS, disposeQueueBackend, testQueueBackend } from "../support/backends.ts";
 
-const prefix = `mvg-test-ensure-${process.pid}`;
 const region = "cn-hangzhou";
-const redis = createRedis("redis://127.0.0.1:6379", "worker");
-const queues = new RegionQueues(redis, prefix);
-let events: QueueEvents;
 
-beforeAll(async () => {
-  events = new QueueEvents(queueName(region, "backup"), { connection: { host: "127.0.0.1", port: 6379 }, prefix });
-  await events.waitUntilReady();
-});
-afterAll(async () => {
-  await events.close();
-  await queues.get(region, "backup").obliterate({ force: true });
-  await queues.close();
-  redis.disconnect();
-});
+describe.each(BACKEND_KINDS)("RegionQueues.ensure on %s", (kind) => {
+  let backend: QueueBackend;
+  let queues: RegionQueues;
+  let events: RegionQueueEvents;
 
-/** Runs the queue's jobs once with the given outcome, then stops. */
-async function runOnce(jobId: string, outcome: "complete" | "fail") {
-  const connection = createRedis("redis://127.0.0.1:6379", "worker");
-  const worker = new Worker(
-    queueName(region, "backup"),
-    async () => {
-      if (outcome === "fail") throw new Error("boom");
-    },
-    { connection, prefix },
-  );
-  const job = await queues.get(region, "backup").getJob(jobId);
-  await job!.waitUntilFinished(events, 10_000).catch(() => {});
-  await worker.close();
-  connection.disconnect();
-}
+  beforeAll(async () => {
+    backend = await testQueueBackend(kind, "ensure");
+    queues = new RegionQueues(backend);
+    events = createRegionQueueEvents(backend, region, "backup");
+    await events.waitUntilReady();
+  });
+  afterAll(async () => {
+    await events?.close();
+    await queues?.close();
+    if (backend) await disposeQueueBackend(backend);
+  });
 
-describe("RegionQueues.ensure", () => {
+  /** Runs the queue's jobs once with the given outcome, then stops. */
+  async function runOnce(jobId: string, outcome: "complete" | "fail") {
+    const worker = createRegionWorker(
+      backend,
+      region,
+      "backup",
+      async () => {
+        if (outcome === "fail") throw new Error("boom");
+      },
+      { concurrency: 1, lockDuration: 30_000, stalledInterval: 30_000 },
+    );
+    const job = await queues.get(region, "backup").getJob(jobId);
+    await job!.waitUntilFinished(events, 10_000).catch(() => {});
+    await worker.close();
+  }
+
   it("adds a missing job, leaves a waiting one alone, replaces a completed one and retries a failed one", async () => {
     const queue = queues.get(region, "backup");
     const options = { jobId: "backup-ensure-1", attempts: 1 };

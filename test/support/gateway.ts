@@ -6,6 +6,7 @@ import { startWorkers } from "../../jobs/workers.ts";
 import { createGateway } from "../../src/app.ts";
 import type { Config } from "../../src/config.ts";
 import { createServices, type Services } from "../../src/services.ts";
+import { TEST_REDIS_URL } from "./backends.ts";
 import { freshDatabase, freshSimulatorDatabase } from "./database.ts";
 
 export const ADMIN_KEY = "test-admin-key";
@@ -31,6 +32,8 @@ export async function startTestGateway(
     adminApiKey: ADMIN_KEY,
     // The pid keeps a stray worker of an earlier run (of this file) away from this run's jobs.
     queuePrefix: `mvg-test-${name}-${process.pid}`,
+    // TEST_QUEUE_BACKEND=postgres runs a file's queues and events on PostgreSQL (no Redis) instead.
+    redisUrl: process.env.TEST_QUEUE_BACKEND === "postgres" ? undefined : TEST_REDIS_URL,
     ...overrides,
   });
   const yoga = createGateway(services);

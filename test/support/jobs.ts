@@ -1,18 +1,16 @@
 // Waits on BullMQ's own events (QueueEvents), bounded in time: no sleeps.
-import { Job, QueueEvents } from "bullmq";
+import { Job } from "bullmq";
 import { jobIds, type QueueKind, queueName } from "../../src/queue/queues.ts";
+import { createRegionQueueEvents, type RegionQueueEvents } from "../../src/queue/regionWorker.ts";
 import type { Services } from "../../src/services.ts";
 
-const listeners = new Map<string, QueueEvents>();
+const listeners = new Map<string, RegionQueueEvents>();
 
 async function eventsFor(services: Services, regionId: string, kind: QueueKind) {
   const name = queueName(regionId, kind);
   let events = listeners.get(`${services.config.queuePrefix}/${name}`);
   if (!events) {
-    events = new QueueEvents(name, {
-      connection: { url: services.config.redisUrl },
-      prefix: services.config.queuePrefix,
-    } as never);
+    events = createRegionQueueEvents(services.queues.backend, regionId, kind);
     await events.waitUntilReady();
     listeners.set(`${services.config.queuePrefix}/${name}`, events);
   }

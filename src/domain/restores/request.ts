@@ -1,6 +1,6 @@
 // A restore request, resolved: the mirror, the source and target instances (R11, R17), the database names (R15)
 // and the plan from the mirrored backups (R10, R14). Shared by the `restorePlan` dry run and `restoreFromMirror`.
-import type { Db } from "../../db/client.ts";
+import type { Db } from "../../db/types.ts";
 import { FailedPrecondition, InvalidInput, NotFound } from "../errors.ts";
 import type { Ports } from "../ports.ts";
 import { findVault } from "../vaults.ts";

@@ -26,7 +26,7 @@ let newest: { logPosition: string; contentDigest: string };
 beforeAll(async () => {
   gw = await startTestGateway("restore_run", { historicalSyncDelayMs: 200 }, { workerRegions: [A] });
   key = (await gw.createAccount()).apiKey;
-  const setupB = startRegionWorkers(gw.services, B);
+  const setupB = startRegionWorkers(gw.services, gw.services.config, B);
   const vault = await createSourceVault(gw, key, A, "run");
   sourceInstance = await registerInstance(gw, key, A, vault, { sid: "RN1" });
   await writeRows(gw, key, sourceInstance, "RN1", 30);
@@ -174,7 +174,7 @@ describe("a restore run", () => {
     expect(await targetState("RT1")).toEqual(before);
   });
 
-  it("R12 a restore job handed to a worker of another region fails there without touching the restore or its target", async () => {
+  it("R12: a restore job handed to a worker of another region fails there without touching the restore or its target", async () => {
     const id = await createRestore("MISROUTED");
     const before = await restoreRow(id);
     // The mirror is in B; the job goes to A's restore queue, whose worker runs in this process.

@@ -14,18 +14,18 @@ describe("target database names (R15)", () => {
     throw new Error(`expected ${source} -> ${target} to be refused`);
   };
 
-  it("R15 accepts SYSTEMDB as SYSTEMDB and valid tenant names", () => {
+  it("R15: accepts SYSTEMDB as SYSTEMDB and valid tenant names", () => {
     expect(() => checkTargetDatabaseName("SYSTEMDB", "SYSTEMDB")).not.toThrow();
     expect(() => checkTargetDatabaseName("HXE", "HXE_COPY2")).not.toThrow();
     expect(() => checkTargetDatabaseName("HXE", "A".repeat(127))).not.toThrow();
   });
 
-  it("R15 SYSTEMDB is never renamed, and a tenant is never restored into SYSTEMDB", () => {
+  it("R15: SYSTEMDB is never renamed, and a tenant is never restored into SYSTEMDB", () => {
     expect(rejects("SYSTEMDB", "HXE")).toContain("SYSTEMDB can only be restored as SYSTEMDB");
     expect(rejects("HXE", "SYSTEMDB")).toContain("can not be restored into SYSTEMDB");
   });
 
-  it("R15 tenant names: a letter first, then letters, digits or _, at most 127, never _SYS_", () => {
+  it("R15: tenant names: a letter first, then letters, digits or _, at most 127, never _SYS_", () => {
     rejects("HXE", "1ABC");
     rejects("HXE", "AB-C");
     rejects("HXE", "");
@@ -37,7 +37,7 @@ describe("target database names (R15)", () => {
 describe("target instance (R11)", () => {
   const instance = { id: "t", sid: "DR1", regionId: "cn-shanghai", status: "INITIALIZED" };
 
-  it("R11 the target instance must be in the mirror vault's region", () => {
+  it("R11: the target instance must be in the mirror vault's region", () => {
     expect(() => checkTargetInstance(instance, { regionId: "cn-shanghai" })).not.toThrow();
     const error = (() => {
       try {
@@ -51,7 +51,7 @@ describe("target instance (R11)", () => {
     expect(error!.message).toContain("mirror's region cn-beijing");
   });
 
-  it("R11 the target instance must be INITIALIZED", () => {
+  it("R11: the target instance must be INITIALIZED", () => {
     expect(() => checkTargetInstance({ ...instance, status: "INITIALIZING" }, { regionId: "cn-shanghai" })).toThrow(
       /INITIALIZING; wait until it is INITIALIZED/,
     );
