@@ -2,7 +2,7 @@
 // proves that, then starts `npm start` with DATABASE_URL and REDIS_URL unset, runs the README's tour against it,
 // stops it with SIGTERM and prints one `RESULT <json>` line.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -23,6 +23,8 @@ function answers(port: number): Promise<boolean> {
 
 const external = { postgres: await answers(5432), redis: await answers(6379) };
 const storageDir = mkdtempSync(path.join(tmpdir(), "mvg-embedded-tour-"));
+// mkdtemp makes it 0700; as root, the embedded PostgreSQL's own user must be able to enter it.
+chmodSync(storageDir, 0o755);
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   STORAGE_DIR: storageDir,
@@ -49,7 +51,7 @@ const serving = new Promise<void>((resolve, reject) => {
   server.stderr.on("data", onLine);
   server.once("exit", (code) => reject(new Error(`npm start exited with ${code}:\n${lines.join("\n")}`)));
 });
-const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
 
 let tour: unknown = null;
 let error: string | null = null;
@@ -61,7 +63,15 @@ try {
 } finally {
   process.kill(-server.pid!, "SIGTERM");
 }
-const exitCode = await Promise.race([exited, new Promise((r) => setTimeout(() => r("no exit in 30 s"), 30_000))]);
+await exited;
+// npm itself dies of the signal; the service (same process group) drains, stops its embedded PostgreSQL and exits.
+const postmasterPid = path.join(storageDir, "postgres", "postmaster.pid");
+const deadline = Date.now() + 30_000;
+let stopped = false;
+while (!stopped && Date.now() < deadline) {
+  stopped = !existsSync(postmasterPid) && !(await answers(PORT));
+  if (!stopped) await new Promise((resolve) => setTimeout(resolve, 200));
+}
 rmSync(storageDir, { recursive: true, force: true });
 const logs = lines.filter((line) => !line.startsWith("npm warn") && !line.startsWith(">"));
-console.log(`RESULT ${JSON.stringify({ external, tour, error, exitCode, logs })}`);
+console.log(`RESULT ${JSON.stringify({ external, tour, error, stopped, logs })}`);

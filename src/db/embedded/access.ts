@@ -9,18 +9,30 @@ import { type RunAs, SYSTEM_USER } from "./runAs.ts";
 
 export function assertReachable(binaries: PgBinaries, dir: string, runAs: RunAs | undefined): void {
   if (!runAs) return;
-  const runs = (cwd: string) =>
-    !spawnSync(binaries.postgres, ["--version"], { ...runAs, cwd, env: serverEnv(), stdio: "ignore" }).error;
-  if (!runs("/")) {
+  // A shell test as that user: spawn's own `cwd` is entered before the user switch, so it would pass as root.
+  const allowed = (test: string, target: string) =>
+    spawnSync("/bin/sh", ["-c", `test ${test} "$1"`, "sh", target], { ...runAs, env: serverEnv(), stdio: "ignore" })
+      .status === 0;
+  if (!allowed("-x", binaries.postgres)) {
     throw new Error(
-      `embedded PostgreSQL: user ${SYSTEM_USER} cannot run ${binaries.postgres}; the directories above it need search permission (chmod o+x)`,
+      `embedded PostgreSQL: user ${SYSTEM_USER} cannot run ${binaries.postgres}; ${blockedAt(path.dirname(binaries.postgres), allowed)}`,
     );
   }
-  if (!runs(dir)) {
+  if (!allowed("-x", dir)) {
     throw new Error(
-      `embedded PostgreSQL: user ${SYSTEM_USER} cannot reach ${dir}; give it and the directories above it search permission (chmod o+x) or choose another STORAGE_DIR`,
+      `embedded PostgreSQL: user ${SYSTEM_USER} cannot reach ${dir}; ${blockedAt(dir, allowed)}, or choose a STORAGE_DIR outside it`,
     );
   }
+}
+
+/** The first directory from the root down that the user can't search: what to `chmod o+x`. */
+function blockedAt(dir: string, allowed: (test: string, target: string) => boolean): string {
+  const parts = path.resolve(dir).split(path.sep).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const ancestor = `/${parts.slice(0, i).join("/")}`;
+    if (!allowed("-x", ancestor)) return `give ${ancestor} search permission (chmod o+x ${ancestor})`;
+  }
+  return "give it search permission";
 }
 
 /** A data directory made by another user (or before the system user was re-created) is handed to the server's user. */
