@@ -27,6 +27,8 @@ export async function prepareRuntime(
   config: Config,
   options: { migrate: boolean; embedded: boolean },
 ): Promise<Runtime> {
+  // The configured services first: one that does not answer ends the start before anything is started.
+  if (config.redisUrl) await checkRedis("REDIS_URL", config.redisUrl);
   let databaseUrl = config.databaseUrl;
   let stop = async () => {};
   let database: string;
@@ -43,7 +45,6 @@ export async function prepareRuntime(
     stop = embedded.stop;
     database = `embedded PostgreSQL (data in ${dataDir}, port ${new URL(databaseUrl).port})`;
   }
-  if (config.redisUrl) await checkRedis("REDIS_URL", config.redisUrl);
   const backends = config.redisUrl
     ? `queues: BullMQ on Redis at ${addressOf(config.redisUrl)}; events: Redis pub/sub`
     : "queues: BullMQ on PostgreSQL; events: PostgreSQL LISTEN/NOTIFY";
