@@ -15,7 +15,7 @@ function readIndex(): IndexRow[] {
   const section = readme.split(/^## Rules index$/m)[1]?.split(/^## /m)[0] ?? "";
   return section
     .split("\n")
-    .filter((line) => /^\| R\d+ \|/.test(line))
+    .filter((line) => /^\|\s*R\d+\s*\|/.test(line))
     .map((line) => {
       const cells = line.split("|").map((cell) => cell.trim());
       const functions = [...cells[3].matchAll(/`(\w+)` \(`([^`]+)`\)/g)].map(([, name, file]) => ({ name, file }));
