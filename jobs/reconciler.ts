@@ -32,8 +32,17 @@ export async function reconcileOnce(ports: ReconcilePorts, regionIds: string[]) 
 }
 
 export async function startReconciler(ports: ReconcilePorts, regionIds: string[], intervalMs: number) {
-  await reconcileOnce(ports, regionIds);
-  const timer = setInterval(() => void reconcileOnce(ports, regionIds), intervalMs);
+  let pass: Promise<void> = reconcileOnce(ports, regionIds);
+  await pass;
+  const timer = setInterval(() => {
+    pass = reconcileOnce(ports, regionIds);
+  }, intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    /** No new pass starts; resolves when the one under way (if any) has ended, so nothing uses a closed backend. */
+    async stop() {
+      clearInterval(timer);
+      await pass;
+    },
+  };
 }

@@ -13,7 +13,7 @@ export async function startWorkers(
   const reconciler = await startReconciler(ports, regionIds, settings.reconcileIntervalMs);
   return {
     async close() {
-      reconciler.stop();
+      await reconciler.stop();
       await Promise.all(regions.map((region) => region.close()));
     },
   };

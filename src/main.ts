@@ -27,9 +27,11 @@ server.listen(config.port, () => {
 
 async function shutdown(signal: string) {
   console.log(`${signal}: shutting down`);
-  server.close();
+  const stopped = new Promise((resolve) => server.close(resolve));
+  server.closeIdleConnections();
   await workers.close();
   await services.close();
+  await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   await runtime.stop();
   process.exit(0);
 }

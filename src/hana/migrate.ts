@@ -12,23 +12,27 @@ const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
 /** Advisory locks are per database, so one fixed key only ever meets the simulator's own migrators. */
 const LOCK_KEY = "mvg-hana-simulator-migrations";
 
-/** Creates the database of `databaseUrl` unless it exists (through the server's `postgres` database). */
+/**
+ * Creates the database of `databaseUrl` unless it exists, looking it up through the server's `postgres` database
+ * (a connection attempt to a missing database would make the server log a FATAL line at every first start).
+ */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
-  const probe = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
-  try {
-    await probe.connect();
-    return;
-  } catch (error) {
-    if ((error as { code?: string }).code !== "3D000") throw error; // 3D000: the database does not exist
-  } finally {
-    await probe.end().catch(() => {});
-  }
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
   url.pathname = "/postgres";
   const admin = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 10_000 });
-  await admin.connect();
   try {
+    await admin.connect();
+  } catch {
+    // No access to `postgres`: the database must exist already, and connecting to it says whether it does.
+    await admin.end().catch(() => {});
+    const probe = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+    await probe.connect().finally(() => probe.end().catch(() => {}));
+    return;
+  }
+  try {
+    const found = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (found.rowCount) return;
     await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   } catch (error) {
     // Another process created it meanwhile: 42P04 duplicate_database, or 23505 from the catalog's unique index.

@@ -36,6 +36,7 @@ export type RegionQueue = InstanceType<QueueBackend["Queue"]>;
 
 export class RegionQueues {
   private readonly queues = new Map<string, RegionQueue>();
+  private closed = false;
   readonly prefix: string;
   /** Also what the region workers and QueueEvents are built from. */
   constructor(readonly backend: QueueBackend) {
@@ -43,6 +44,8 @@ export class RegionQueues {
   }
 
   get(regionId: string, kind: QueueKind): RegionQueue {
+    // A queue opened after close() would hold a connection nothing closes.
+    if (this.closed) throw new Error("the queues are closed (the process is shutting down)");
     const name = queueName(regionId, kind);
     let queue = this.queues.get(name);
     if (!queue) {
@@ -109,6 +112,7 @@ export class RegionQueues {
   }
 
   async close() {
+    this.closed = true;
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
   }
 }
