@@ -1,5 +1,5 @@
 // `<mirror region>.sync` / historicalSync (R9): one attempt of a mirror's historical sync. BullMQ retries a failure
-// with backoff; the final failure leaves the replication FAILED.
+// with backoff; the final failure leaves the replication FAILED. It also starts the other due syncs of its region.
 import type { Job } from "bullmq";
 import { markHistoricalSyncFailed, runHistoricalSync } from "../src/domain/mirrors/historicalSync.ts";
 import type { Ports } from "../src/domain/ports.ts";

@@ -1,6 +1,9 @@
 // R9: the delayed historical sync of a mirror. It starts HISTORICAL_SYNC_DELAY_MS after the mirror's creation and
 // copies every backup that completed in the source before the mirror existed and has no copy yet, so a rerun
 // resumes where the last attempt stopped and never copies a backup twice.
+// Every start also sweeps its region: all of the region's syncs that are due start with it, in one statement, so a
+// burst of syncs falling due together starts on time even when the queue hands out their jobs slower (BullMQ's
+// PostgreSQL backend: a few hundred jobs/s). Each mirror's own job then does its copies (or finds it done).
 import { Prisma } from "../../generated/prisma/client.ts";
 import { jobIds } from "../../queue/queues.ts";
 import type { Ports } from "../ports.ts";
