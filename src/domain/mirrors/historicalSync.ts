@@ -1,6 +1,9 @@
 // R9: the delayed historical sync of a mirror. It starts HISTORICAL_SYNC_DELAY_MS after the mirror's creation and
 // copies every backup that completed in the source before the mirror existed and has no copy yet, so a rerun
 // resumes where the last attempt stopped and never copies a backup twice.
+// Every start also sweeps its region: all of the region's syncs that are due start with it, in one statement, so a
+// burst of syncs falling due together starts on time even when the queue hands out their jobs slower (BullMQ's
+// PostgreSQL backend: a few hundred jobs/s). Each mirror's own job then does its copies (or finds it done).
 import { Prisma } from "../../generated/prisma/client.ts";
 import { jobIds } from "../../queue/queues.ts";
 import type { Ports } from "../ports.ts";
@@ -77,22 +80,102 @@ export async function startHistoricalSync(
   return rows[0] ?? null;
 }
 
+export type DueHistoricalSyncStart = {
+  mirrorVaultId: string;
+  status: "RUNNING" | "COMPLETED";
+  /** Backups completed since the mirror's creation whose real-time copy is missing (the safety net's backlog). */
+  missing: string[];
+};
+
+/**
+ * R9, the region sweep: starts, in one statement, every historical sync of `regionId` that is due at `at` and still
+ * SCHEDULED (the same counts as startHistoricalSync: COMPLETED at once when nothing is left to copy, else RUNNING
+ * with its start time and totals). Their copies are left to each mirror's own job, which resumes the RUNNING sync
+ * (keeping this start time) or finds the COMPLETED one done. Rows another sweep holds are skipped (it starts them),
+ * so concurrent sweeps neither wait on each other nor start a sync twice. `except` is left out (the caller's own).
+ */
+export async function startDueHistoricalSyncs(
+  ports: Pick<Ports, "db">,
+  regionId: string,
+  at: Date,
+  except?: string,
+): Promise<DueHistoricalSyncStart[]> {
+  const when = Prisma.sql`(${at.toISOString()}::timestamptz at time zone 'UTC')`;
+  const notOwn = except ? Prisma.sql`and r."mirrorVaultId" <> ${except}::uuid` : Prisma.empty;
+  return ports.db.$queryRaw<DueHistoricalSyncStart[]>`
+    with due as (
+      select r."mirrorVaultId" as id
+      from "Replication" r
+      join "Vault" v on v.id = r."mirrorVaultId"
+      where r."targetRegionId" = ${regionId} and r."historicalSyncStatus" = 'SCHEDULED'
+        and r."historicalSyncScheduledAt" <= ${when} ${notOwn}
+        and v."regionId" = ${regionId} and v.kind = 'MIRROR' and v.status = 'CREATED' and v."sourceVaultId" is not null
+      for update of r skip locked
+    ), m as (
+      select v.id, v."createdAt", v."sourceVaultId" from due join "Vault" v on v.id = due.id
+    ), historical as (
+      select m.id, count(b.id)::int as total, count(c."backupId")::int as done
+      from m
+      left join "Backup" b on b."vaultId" = m."sourceVaultId" and b.status = 'COMPLETE' and b."completedAt" < m."createdAt"
+      left join "BackupCopy" c on c."backupId" = b.id and c."mirrorVaultId" = m.id
+      group by m.id
+    ), missing as (
+      select m.id, coalesce(array_agg(b.id::text) filter (where b.id is not null), '{}') as missing
+      from m
+      left join "Backup" b on b."vaultId" = m."sourceVaultId" and b.status = 'COMPLETE' and b."completedAt" >= m."createdAt"
+        and not exists (select 1 from "BackupCopy" c where c."backupId" = b.id and c."mirrorVaultId" = m.id)
+      group by m.id
+    )
+    update "Replication" r set
+      "historicalSyncStatus" = (case when h.total = h.done then 'COMPLETED' else 'RUNNING' end)::"SyncStatus",
+      "historicalSyncStartedAt" = ${when},
+      "historicalSyncCompletedAt" = case when h.total = h.done then ${when} else null end,
+      "historicalBackupTotal" = h.total,
+      "historicalBackupDone" = h.done,
+      "historicalMessage" = null
+    from historical h join missing x on x.id = h.id
+    where r."mirrorVaultId" = h.id and r."historicalSyncStatus" = 'SCHEDULED'
+    returning r."mirrorVaultId"::text as "mirrorVaultId", r."historicalSyncStatus"::text as status, x.missing`;
+}
+
+/**
+ * Sweeps the region (startDueHistoricalSyncs) and does for each sync it started what its start would have: one
+ * event, and the real-time copies it misses queued (a COMPLETED one's own job later finds nothing to do).
+ */
+export async function sweepDueHistoricalSyncs(
+  ports: Pick<Ports, "db" | "queues" | "events" | "clock">,
+  regionId: string,
+  except?: string,
+): Promise<number> {
+  const started = await startDueHistoricalSyncs(ports, regionId, ports.clock.now(), except);
+  for (const sync of started) await ports.events.publish("vault:replication", sync.mirrorVaultId);
+  for (const sync of started) await enqueueCopies(ports, regionId, sync.mirrorVaultId, sync.missing);
+  return started.length;
+}
+
 export type HistoricalSyncResult =
   | { skipped: string }
   | { total: number; copied: number }
   | { skipped: "mirror deleted" };
 
 /**
- * Runs one attempt of a mirror's historical sync: start (one statement), copy what is left, complete. Most mirrors
- * have little or nothing to copy, so that and one event are all their sync costs. `onProgress` gets 0..100.
+ * Runs one attempt of a mirror's historical sync: start (one statement), sweep the region (every other sync of the
+ * region that is due starts now, in one more statement, rather than when the queue gets to its own job), copy what
+ * is left, complete. Most mirrors have little or nothing to copy, so that and one event are all their sync costs.
+ * `onProgress` gets 0..100. `regionId` is the region whose due syncs to sweep (the worker's; by default the
+ * mirror's).
  */
 export async function runHistoricalSync(
   ports: Pick<Ports, "db" | "queues" | "storage" | "events" | "clock">,
   mirrorVaultId: string,
   onProgress: (percent: number) => Promise<void>,
+  options: { regionId?: string } = {},
 ): Promise<HistoricalSyncResult> {
   const { db, events } = ports;
   const start = await startHistoricalSync(ports, mirrorVaultId, ports.clock.now());
+  // Even when this mirror's sync was started by an earlier sweep (or is gone): the queue may be behind.
+  const sweepRegion = options.regionId ?? start?.regionId;
+  if (sweepRegion) await sweepDueHistoricalSyncs(ports, sweepRegion, mirrorVaultId);
   if (!start) {
     const replication = await db.replication.findUnique({
       where: { mirrorVaultId },
