@@ -5,6 +5,7 @@ import { config } from "../src/config.ts";
 import { StartupError } from "../src/db/reachable.ts";
 import { prepareRuntime } from "../src/runtime.ts";
 import { createServices } from "../src/services.ts";
+import { storesForWorkers } from "../src/storage/regionAccess.ts";
 import { startWorkers } from "./workers.ts";
 
 const { values } = parseArgs({ options: { region: { type: "string", multiple: true } } });
@@ -16,7 +17,9 @@ console.log(`Mirror Vault Gateway workers: ${runtime.summary}`);
 const services = await createServices({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl });
 const regionIds = values.region?.length ? values.region : services.regions.all.map((r) => r.id);
 for (const id of regionIds) services.regions.require(id, ["--region"]);
-const workers = await startWorkers(services, services.config, regionIds);
+// Region-isolated: its own regions' stores to write, every other region's read-only (the sources of its mirrors).
+const ports = { ...services, storage: storesForWorkers(services.storage, regionIds) };
+const workers = await startWorkers(ports, services.config, regionIds);
 console.log(`workers running for ${regionIds.join(", ")}`);
 
 async function shutdown(signal: string) {
