@@ -185,6 +185,32 @@ describe("a restore run", () => {
     expect(store.rawReads.size).toBe(0);
     expect(existsSync(stagingOf(id))).toBe(false);
   });
+  it("a cancel noticed in FETCHING ends CANCELED with the target untouched and the staging folder removed", async () => {
+    const before = await targetState("RT1");
+    const id = await createRestore("RT1", { checkAccess: true });
+    const real = gw.services.storage.region(B);
+    // The operator cancels while the first chunk is being fetched; the run notices at its next progress write.
+    const cancelling = new Proxy(real, {
+      get(target, property) {
+        if (property === "readChunk") {
+          return (hash: string) =>
+            (async function* () {
+              await gw.services.db.restore.update({ where: { id }, data: { status: "CANCELING" } });
+              yield* target.readChunk(hash);
+            })();
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await runRestore({ ...gw.services, storage: { region: () => cancelling } }, id, { regionId: B });
+    const row = await restoreRow(id);
+    expect(row.status).toBe("CANCELED");
+    expect(row.message).toBe("canceled before the target database was touched");
+    expect(await targetState("RT1")).toEqual(before);
+    expect(existsSync(stagingOf(id))).toBe(false);
+  });
+
   it("fails when the connector reaches another position than the plan's, naming both", async () => {
     const id = await createRestore("OFFPOS");
     const real = gw.services.hana;
