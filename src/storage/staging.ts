@@ -4,7 +4,7 @@
 // and cleans up late never deletes the files of the run that took over.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, rmdir } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChunkRef, Manifest, RegionBlobStore } from "./blobStore.ts";
 import { abortable } from "./chunker.ts";
@@ -32,9 +32,19 @@ export class ChunkStaging {
     return staging;
   }
 
-  /** The folder of a restore (every run's files); for tests and operators. */
-  static folderOf(root: string, restoreId: string): string {
-    return join(root, restoreId);
+  /** The restore ids that have a folder under `root` (whatever run left it). */
+  static async restoreIds(root: string): Promise<string[]> {
+    const entries = await readdir(root, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return [];
+      throw error;
+    });
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  }
+
+  /** Removes everything staged for the restore, by any run. */
+  static async discard(root: string, restoreId: string): Promise<void> {
+    assertBackupId(restoreId);
+    await rm(join(root, restoreId), { recursive: true, force: true });
   }
 
   /** Bytes the backup's manifest names that are not staged yet; reads (and keeps) the manifest. */

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileS
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRegionWorkers } from "../../../jobs/regionWorkers.ts";
-import { runRestore } from "../../../src/domain/restores/index.ts";
+import { runRestore, sweepRestoreStaging } from "../../../src/domain/restores/index.ts";
 import type { HanaConnector } from "../../../src/hana/connector.ts";
 import { jobIds } from "../../../src/queue/queues.ts";
 import type { RegionBlobStore } from "../../../src/storage/blobStore.ts";
@@ -209,6 +209,20 @@ describe("a restore run", () => {
     expect(row.message).toBe("canceled before the target database was touched");
     expect(await targetState("RT1")).toEqual(before);
     expect(existsSync(stagingOf(id))).toBe(false);
+  });
+
+  it("the reconciler's sweep removes staging left for finished restores and keeps an active restore's", async () => {
+    const finished = await createRestore("SWEPT", { checkAccess: false });
+    await runRestore(gw.services, finished, { regionId: B });
+    expect((await restoreRow(finished)).status).toBe("COMPLETE");
+    const active = await createRestore("QUEUEDSTAGE"); // QUEUED: its run owns its folder
+    for (const id of [finished, active]) mkdirSync(path.join(stagingOf(id), "killed-run"), { recursive: true });
+    await sweepRestoreStaging(gw.services, [B]);
+    expect(existsSync(stagingOf(finished))).toBe(false);
+    expect(existsSync(stagingOf(active))).toBe(true);
+    await runRestore(gw.services, active, { regionId: B }); // starts afresh and removes the folder at the end
+    expect((await restoreRow(active)).status).toBe("COMPLETE");
+    expect(existsSync(stagingOf(active))).toBe(false);
   });
 
   it("fails when the connector reaches another position than the plan's, naming both", async () => {
