@@ -8,7 +8,7 @@ import { mkdir, open, readdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChunkRef, Manifest, RegionBlobStore } from "./blobStore.ts";
 import { abortable } from "./chunker.ts";
-import { CorruptChunkError, ManifestNotFoundError } from "./errors.ts";
+import { CorruptChunkError, ManifestNotFoundError, StorageError } from "./errors.ts";
 import { assertBackupId } from "./keys.ts";
 
 export class ChunkStaging {
@@ -69,7 +69,7 @@ export class ChunkStaging {
     for (const chunk of unique(manifest.chunks)) {
       if (this.staged.has(chunk.hash)) continue;
       signal.throwIfAborted();
-      await this.stageChunk(store, chunk, backupId, signal);
+      await this.stageChunk(store, chunk, signal);
       this.staged.add(chunk.hash);
       await onChunk(chunk.size);
     }
@@ -99,7 +99,11 @@ export class ChunkStaging {
   private async manifest(store: RegionBlobStore, backupId: string): Promise<Manifest> {
     let manifest = this.manifests.get(backupId);
     if (!manifest) {
-      const read = await store.readManifest(backupId);
+      const read = await store.readManifest(backupId).catch((error: NodeJS.ErrnoException) => {
+        // An I/O error stays itself (it may pass); unparsable or inconsistent content is said to be the manifest's.
+        if (typeof error.code === "string" || error instanceof StorageError) throw error;
+        throw new StorageError(`its manifest is unreadable: ${error.message}`, { cause: error });
+      });
       if (!read) throw new ManifestNotFoundError(backupId, store.regionId);
       manifest = read;
       this.manifests.set(backupId, manifest);
@@ -107,7 +111,7 @@ export class ChunkStaging {
     return manifest;
   }
 
-  private async stageChunk(store: RegionBlobStore, { hash, size }: ChunkRef, backupId: string, signal: AbortSignal) {
+  private async stageChunk(store: RegionBlobStore, { hash, size }: ChunkRef, signal: AbortSignal) {
     const temp = `${this.path(hash)}.part`;
     const file = await open(temp, "w");
     try {
@@ -115,13 +119,13 @@ export class ChunkStaging {
       let length = 0;
       for await (const piece of abortable(store.readChunk(hash), signal)) {
         length += piece.length;
-        if (length > size) throw new CorruptChunkError(hash, `longer than its ${size} bytes`, backupId);
+        if (length > size) throw new CorruptChunkError(hash, `longer than its ${size} bytes`);
         hasher.update(piece);
         await file.write(piece);
       }
-      if (length !== size) throw new CorruptChunkError(hash, `${length} bytes instead of ${size}`, backupId);
+      if (length !== size) throw new CorruptChunkError(hash, `${length} bytes instead of ${size}`);
       const actual = hasher.digest("hex");
-      if (actual !== hash) throw new CorruptChunkError(hash, `content hashes to ${actual}`, backupId);
+      if (actual !== hash) throw new CorruptChunkError(hash, `content hashes to ${actual}`);
     } finally {
       await file.close();
     }

@@ -298,14 +298,22 @@ describe("a restore run", () => {
       bytes[0] = bytes[0]! ^ 0xff; // same size, different content
       writeFileSync(file, bytes);
     });
-    await expectFetchFailure(id, backupId, new RegExp(`chunk ${hash} is corrupt.*: content hashes to`));
+    await expectFetchFailure(
+      id,
+      backupId,
+      new RegExp(`failed: chunk ${hash} is corrupt: content hashes to [0-9a-f]{64}$`),
+    );
   });
 
   it("a truncated chunk fails the restore in FETCHING the same way", async () => {
     const id = await createRestore("RT1", { checkAccess: true });
     const backupId = (await planSteps(id)).find((s) => s.action === "APPLY_DELTA")!.backupId;
     const hash = damageChunk(backupId, (file) => truncateSync(file, Math.floor(statSync(file).size / 2)));
-    await expectFetchFailure(id, backupId, new RegExp(`chunk ${hash} is corrupt.*bytes instead of`));
+    await expectFetchFailure(
+      id,
+      backupId,
+      new RegExp(`failed: chunk ${hash} is corrupt: [0-9]+ bytes instead of [0-9]+$`),
+    );
   });
 
   it("a truncated manifest fails the restore in FETCHING the same way", async () => {
@@ -313,6 +321,6 @@ describe("a restore run", () => {
     const backupId = (await planSteps(id)).find((s) => s.action === "LOAD_DATA")!.backupId;
     const file = path.join(gw.storageDir, B, "manifests", `${backupId}.json`);
     truncateSync(file, Math.floor(statSync(file).size / 2));
-    await expectFetchFailure(id, backupId, /JSON/);
+    await expectFetchFailure(id, backupId, /failed: its manifest is unreadable: .*JSON/);
   });
 });
