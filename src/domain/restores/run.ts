@@ -1,7 +1,8 @@
 // One run of a restore on a worker of the mirror's region (R12). Phases: FETCHING (CHECK ACCESS: every chunk of
-// the plan read once from the region, verified and staged on local disk, see chainStreams.ts) → LOADING_DATA → APPLYING_DELTA → REPLAYING_LOG → VALIDATING → DONE. A lease keeps it
-// running at most once at a time; a worker killed mid-restore loses its lease and another run starts over
-// (recovery is CLEAR LOG: it replaces the target database, so starting over is safe).
+// the plan read once from the region, verified and staged on local disk, see chainStreams.ts) → LOADING_DATA →
+// APPLYING_DELTA → REPLAYING_LOG → VALIDATING → DONE. A lease keeps it running at most once at a time; a worker
+// killed mid-restore loses its lease and another run starts over (recovery is CLEAR LOG: it replaces the target
+// database, so starting over is safe; FETCHING stages afresh).
 import { randomUUID } from "node:crypto";
 import { HanaRecoverAbortedError, type RecoverChain, type RecoverPhase } from "../../hana/connector.ts";
 import { ChunkStaging } from "../../storage/staging.ts";
@@ -127,7 +128,7 @@ class RestoreRun {
     });
   }
 
-  /** FETCHING: the chain's chunks read once from the mirror's store, verified and staged before the target is touched. */
+  /** FETCHING: the chain's chunks read once from the mirror's store, verified and staged; the target is untouched. */
   private async fetch(plan: RestorePlan): Promise<RecoverChain> {
     const { ports, restore, lease } = this;
     this.staging = await ChunkStaging.open(ports.config.restoreStagingDir, restore.id, randomUUID());
