@@ -6,6 +6,7 @@ import { reconcileInstances } from "../src/domain/hanaInstances.ts";
 import { reconcileMirrorCopies } from "../src/domain/mirrors/copies.ts";
 import { reconcileHistoricalSyncs } from "../src/domain/mirrors/historicalSync.ts";
 import type { Ports } from "../src/domain/ports.ts";
+import { sweepRestoreStaging } from "../src/domain/restores/index.ts";
 import { reconcileStorageGc } from "../src/domain/storageGc.ts";
 import { reconcileRestores } from "./restore.ts";
 
@@ -18,6 +19,7 @@ export const reconcileSteps: [name: string, step: (ports: ReconcilePorts, region
   ["historical syncs", reconcileHistoricalSyncs],
   ["mirror copies", reconcileMirrorCopies],
   ["restores", reconcileRestores],
+  ["restore staging", sweepRestoreStaging],
   ["storage gc", reconcileStorageGc],
 ];
 

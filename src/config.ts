@@ -52,6 +52,8 @@ export const config = {
   /** 32 bytes for AES-256-GCM, derived from SECRET_KEY whatever its length. */
   secretKey: createHash("sha256").update(secret).digest(),
   storageDir: process.env.STORAGE_DIR ?? "./data",
+  /** Restores stage fetched chunks here (a folder per restore); unset: `<STORAGE_DIR>/.restore-staging`. */
+  restoreStagingDir: process.env.RESTORE_STAGING_DIR || undefined,
   historicalSyncDelayMs: intFromEnv("HISTORICAL_SYNC_DELAY_MS", 5_400_000),
   regions: parseRegions(process.env.REGIONS),
   /** Prefix of every BullMQ key and pub/sub channel, so several deployments (or test files) share one Redis. */

@@ -1,6 +1,7 @@
 // The composition root: the one place that reads configuration and constructs backends (database, queues, event
 // bus, regional blob stores, HANA connector). Everything else receives the ports it uses (src/domain/ports.ts).
 // REDIS_URL set: queues and events on Redis; unset: BullMQ's PostgreSQL backend and LISTEN/NOTIFY.
+import path from "node:path";
 import type { Redis } from "ioredis";
 import { type Config, config as defaultConfig } from "./config.ts";
 import { createDb } from "./db/client.ts";
@@ -18,7 +19,7 @@ type Health = "ok" | "unavailable";
 
 /** The ports, plus what only the process itself needs: the whole configuration, readiness and shutdown. */
 export type Services = Omit<Ports, "config"> & {
-  config: Config & { databaseUrl: string };
+  config: Config & { databaseUrl: string; restoreStagingDir: string };
   /** PostgreSQL and the queue backend answer. */
   ready(): Promise<{ postgres: Health; queues: Health }>;
   close(): Promise<void>;
@@ -29,7 +30,9 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
   const merged = { ...defaultConfig, ...overrides };
   const databaseUrl = merged.databaseUrl;
   if (!databaseUrl) throw new Error("createServices needs a database URL (src/runtime.ts resolves it)");
-  const config = { ...merged, databaseUrl };
+  // Next to the region stores by default: the same disk, and a test's storage folder holds it too.
+  const restoreStagingDir = path.resolve(merged.restoreStagingDir ?? path.join(merged.storageDir, ".restore-staging"));
+  const config = { ...merged, databaseUrl, restoreStagingDir };
   const db = createDb(databaseUrl);
   const backend: { queues: QueueBackend; events: EventBus } = config.redisUrl
     ? await redisBackends(config.redisUrl, config.queuePrefix)

@@ -28,6 +28,8 @@ export type WriteSimulator = {
 export type DomainConfig = {
   historicalSyncDelayMs: number;
   leaseMs: number;
+  /** Where restores stage the chunks they fetched (a folder per restore, removed when the run ends). */
+  restoreStagingDir: string;
   secretKey: Buffer;
   storageGcIntervalMs: number;
   storageGcMinAgeMs: number;

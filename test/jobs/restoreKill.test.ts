@@ -2,6 +2,8 @@
 // BullMQ lock expire) and completes it with a correct digest. Also: a Redis flush is repaired by the reconciler.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcileOnce } from "../../jobs/reconciler.ts";
 import { startRegionWorkers } from "../../jobs/regionWorkers.ts";
@@ -122,6 +124,8 @@ describe("restores survive crashes and lost Redis data", () => {
       expect(done.validationStatus).toBe("SUCCESSFUL");
       expect(done.reachedLogPosition?.toString()).toBe(expected.logPosition);
       expect(await gw.services.hana.computeDigest(uuidOf(targetInstance), "BG1")).toBe(expected.contentDigest);
+      // The killed worker's staged chunks (same STORAGE_DIR) went when the replacement started FETCHING afresh.
+      expect(existsSync(path.join(gw.services.config.restoreStagingDir, restoreId))).toBe(false);
     } finally {
       await replacement.close();
     }

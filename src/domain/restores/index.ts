@@ -7,4 +7,5 @@ export type { RestoreModeName } from "./planInput.ts";
 export { type PlanPorts, planRestoreFor, type RestoreInput } from "./request.ts";
 export { type CreatePorts, enqueueRestore, restoreFromMirror } from "./restoreFromMirror.ts";
 export { type RunPorts, type RunResult, runRestore, WrongRegion } from "./run.ts";
+export { sweepRestoreStaging } from "./stagingSweep.ts";
 export { readStoredPlan, UnreadablePlan } from "./storedPlan.ts";

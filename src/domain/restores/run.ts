@@ -1,11 +1,14 @@
-// One run of a restore on a worker of the mirror's region (R12). Phases: FETCHING (CHECK ACCESS: every backup of
-// the plan is in the region) → LOADING_DATA → APPLYING_DELTA → REPLAYING_LOG → VALIDATING → DONE. A lease keeps it
-// running at most once at a time; a worker killed mid-restore loses its lease and another run starts over
-// (recovery is CLEAR LOG: it replaces the target database, so starting over is safe).
-import { HanaRecoverAbortedError, type RecoverPhase } from "../../hana/connector.ts";
+// One run of a restore on a worker of the mirror's region (R12). Phases: FETCHING (CHECK ACCESS: every chunk of
+// the plan read once from the region, verified and staged on local disk, see chainStreams.ts) → LOADING_DATA →
+// APPLYING_DELTA → REPLAYING_LOG → VALIDATING → DONE. A lease keeps it running at most once at a time; a worker
+// killed mid-restore loses its lease and another run starts over (recovery is CLEAR LOG: it replaces the target
+// database, so starting over is safe; FETCHING stages afresh).
+import { randomUUID } from "node:crypto";
+import { HanaRecoverAbortedError, type RecoverChain, type RecoverPhase } from "../../hana/connector.ts";
+import { ChunkStaging } from "../../storage/staging.ts";
 import type { Ports } from "../ports.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
-import { checkAccess, recoverChain } from "./chainStreams.ts";
+import { FetchFailed, fetchChain, recoverChain, stagedChain } from "./chainStreams.ts";
 import { Canceled, LeaseLost, RestoreLease } from "./lease.ts";
 import type { RestorePlan } from "./plan.ts";
 import { readStoredPlan, UnreadablePlan } from "./storedPlan.ts";
@@ -61,6 +64,7 @@ class RestoreRun {
   private recoverStarted = false;
   private lastPhase = "";
   private lastProgressAt = 0;
+  private staging: ChunkStaging | undefined;
 
   constructor(
     private readonly ports: RunPorts,
@@ -76,6 +80,9 @@ class RestoreRun {
       await this.recover(plan);
     } catch (error) {
       await this.ended(error);
+    } finally {
+      // Success, failure, cancel or lost lease: the staged copy is never needed again (a retry stages afresh).
+      await this.staging?.remove().catch(() => {});
     }
   }
 
@@ -88,12 +95,7 @@ class RestoreRun {
       startedAt: restore.startedAt ?? ports.clock.now(),
     });
     await this.publish();
-    const store = ports.storage.region(this.regionId);
-    if (restore.checkAccess) {
-      await checkAccess(store, plan.steps, lease.signal, (done, total) =>
-        this.progress("FETCHING", done / total, true),
-      );
-    }
+    const chain = restore.checkAccess ? await this.fetch(plan) : recoverChain(this.store(), plan.steps, lease.signal);
     this.recoverStarted = true;
     const target = { instanceId: restore.targetInstanceId, databaseName: restore.targetDatabaseName };
     const reached = await ports.hana.recover(
@@ -103,7 +105,7 @@ class RestoreRun {
         recoverStatement: plan.recoverStatement,
         target: { untilPosition: plan.targetLogPosition, ...(plan.targetTime ? { untilTime: plan.targetTime } : {}) },
       },
-      recoverChain(store, plan.steps, lease.signal),
+      chain,
       { signal: lease.signal, onProgress: (phase, fraction) => this.progress(phase, fraction) },
     );
     const result = { reachedLogPosition: reached.reachedPosition, reachedTime: reached.reachedTime };
@@ -124,6 +126,22 @@ class RestoreRun {
       actualDigest: validation.actualDigest,
       message: completionMessage(reached, validation),
     });
+  }
+
+  /** FETCHING: the chain's chunks read once from the mirror's store, verified and staged; the target is untouched. */
+  private async fetch(plan: RestorePlan): Promise<RecoverChain> {
+    const { ports, restore, lease } = this;
+    this.staging = await ChunkStaging.open(ports.config.restoreStagingDir, restore.id, randomUUID());
+    const label = await backupLabels(ports, plan);
+    await fetchChain(this.store(), this.staging, plan.steps, label, lease.signal, (fraction) =>
+      this.progress("FETCHING", fraction),
+    );
+    return stagedChain(this.staging, plan.steps, lease.signal);
+  }
+
+  /** R12: the mirror region's store, and no other. */
+  private store() {
+    return this.ports.storage.region(this.regionId);
   }
 
   /** Progress rows are throttled; a phase change (and `force`) is always recorded. */
@@ -155,6 +173,11 @@ class RestoreRun {
       await lease.finish({ status: "FAILED", phase: "DONE", message: error.message });
       return;
     }
+    if (error instanceof FetchFailed && error.permanent) {
+      // A missing, corrupt or truncated object stays so on a retry; FETCHING never touched the target.
+      await lease.finish({ status: "FAILED", phase: "FETCHING", message: error.message });
+      return;
+    }
     if (error instanceof Canceled || error instanceof HanaRecoverAbortedError || lease.signal.aborted) {
       // Only a recovery that began touched the target; a restore cancelled before leaves it as it was.
       if (this.recoverStarted) {
@@ -173,4 +196,17 @@ class RestoreRun {
   private publish() {
     return this.ports.events.publish("restore:updated", this.restore.id);
   }
+}
+
+/** "backup <HANA prefix> (<id>)" for each backup of the plan, so a failure names it as operators know it. */
+async function backupLabels({ db }: Pick<RunPorts, "db">, plan: RestorePlan): Promise<(backupId: string) => string> {
+  const rows = await db.backup.findMany({
+    where: { id: { in: plan.steps.map((s) => s.backupId) } },
+    select: { id: true, prefix: true },
+  });
+  const prefixes = new Map(rows.map((r) => [r.id, r.prefix]));
+  return (backupId) => {
+    const prefix = prefixes.get(backupId);
+    return prefix ? `backup ${prefix} (${backupId})` : `backup ${backupId}`;
+  };
 }

@@ -2,11 +2,11 @@
 // domain given its ports directly: what the run reads from storage, what the connector reports, which worker
 // runs it. The restores are created through the API; no worker of the mirror's region runs here, so each test
 // drives the run itself.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRegionWorkers } from "../../../jobs/regionWorkers.ts";
-import { runRestore } from "../../../src/domain/restores/index.ts";
+import { runRestore, sweepRestoreStaging } from "../../../src/domain/restores/index.ts";
 import type { HanaConnector } from "../../../src/hana/connector.ts";
 import { jobIds } from "../../../src/queue/queues.ts";
 import type { RegionBlobStore } from "../../../src/storage/blobStore.ts";
@@ -83,10 +83,10 @@ async function targetState(name: string) {
   return database && { ...database, digest: await gw.services.hana.computeDigest(uuidOf(targetInstance), name) };
 }
 
-/** The real blob store of a region, counting the chunks handed out per backup. */
+/** The real blob store of a region, counting what is read from it: chunks per backup (readBackup), reads per chunk. */
 function countingStore(store: RegionBlobStore) {
   const chunksRead = new Map<string, number>();
-  let rawChunkReads = 0;
+  const rawReads = new Map<string, number>();
   const counted = new Proxy(store, {
     get(target, property) {
       if (property === "readBackup") {
@@ -99,7 +99,7 @@ function countingStore(store: RegionBlobStore) {
       }
       if (property === "readChunk") {
         return (hash: string) => {
-          rawChunkReads += 1;
+          rawReads.set(hash, (rawReads.get(hash) ?? 0) + 1);
           return target.readChunk(hash);
         };
       }
@@ -107,12 +107,47 @@ function countingStore(store: RegionBlobStore) {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  return { counted, chunksRead, rawChunkReads: () => rawChunkReads };
+  return { counted, chunksRead, rawReads };
+}
+
+const planSteps = async (id: string) =>
+  ((await restoreRow(id)).plan as { steps: { backupId: string; action: string }[] }).steps;
+const stagingOf = (id: string) => path.join(gw.services.config.restoreStagingDir, id);
+const prefixOf = async (backupId: string) =>
+  (await gw.services.db.backup.findUniqueOrThrow({ where: { id: backupId } })).prefix;
+
+/** Damages a chunk of `backupId` in the mirror's store for good; returns its hash. */
+function damageChunk(backupId: string, damage: (file: string) => void) {
+  const manifest = JSON.parse(readFileSync(path.join(gw.storageDir, B, "manifests", `${backupId}.json`), "utf8"));
+  const hash: string = manifest.chunks[0].hash;
+  damage(path.join(gw.storageDir, B, "chunks", hash.slice(0, 2), hash));
+  return hash;
+}
+
+/** Runs a restore into RT1 (a running database with content) whose mirror copy is damaged: it fails in FETCHING. */
+async function expectFetchFailure(id: string, backupId: string, detail: string | RegExp) {
+  const before = await targetState("RT1");
+  expect(before?.running).toBe(true);
+  const result = await runRestore(gw.services, id, { regionId: B });
+  expect(result).toEqual({ kind: "finished" }); // terminal at once: a retry would read the same bad bytes
+  const row = await restoreRow(id);
+  expect(row.status).toBe("FAILED");
+  expect(row.phase).toBe("FETCHING");
+  expect(row.message).toContain(`fetching backup ${await prefixOf(backupId)} (${backupId}) from region ${B} failed`);
+  expect(row.message).toMatch(detail);
+  expect(row.activeTarget).toBeNull();
+  expect(row.leaseOwner).toBeNull();
+  expect(await targetState("RT1")).toEqual(before); // digest, running state, log position: untouched
+  expect(existsSync(stagingOf(id))).toBe(false);
 }
 
 describe("a restore run", () => {
-  it("with checkAccess reads and verifies every chunk of the plan once, and completes validated", async () => {
+  it("with checkAccess reads every chunk of the plan from the store once, stages it, and completes validated", async () => {
     const id = await createRestore("COUNTED", { checkAccess: true });
+    // What a killed run would have left: the next run starts FETCHING in a fresh folder.
+    const stale = path.join(stagingOf(id), "killed-run");
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(path.join(stale, "half-written.part"), "x");
     const store = countingStore(gw.services.storage.region(B));
     const result = await runRestore({ ...gw.services, storage: { region: () => store.counted } }, id, {
       regionId: B,
@@ -122,14 +157,72 @@ describe("a restore run", () => {
     expect(row.status).toBe("COMPLETE");
     expect(row.validationStatus).toBe("SUCCESSFUL");
     expect(row.reachedLogPosition?.toString()).toBe(newest.logPosition);
-    const steps = (row.plan as { steps: { backupId: string }[] }).steps;
+    const steps = await planSteps(id);
     expect(steps.length).toBe(3);
+    const chainChunks = new Set<string>();
     for (const { backupId } of steps) {
+      const manifest = (await gw.services.storage.region(B).readManifest(backupId))!;
+      for (const chunk of manifest.chunks) chainChunks.add(chunk.hash);
+    }
+    // Each distinct chunk of the chain read from the store exactly once; recovery read the staged copies.
+    expect([...store.rawReads.keys()].sort()).toEqual([...chainChunks].sort());
+    expect([...store.rawReads.values()].every((n) => n === 1)).toBe(true);
+    expect(store.chunksRead.size).toBe(0);
+    expect((await targetState("COUNTED"))!.digest).toBe(newest.contentDigest);
+    expect(existsSync(stagingOf(id))).toBe(false);
+  });
+
+  it("without checkAccess stages nothing: recovery streams verified chunks from the store", async () => {
+    const id = await createRestore("UNSTAGED", { checkAccess: false });
+    const store = countingStore(gw.services.storage.region(B));
+    await runRestore({ ...gw.services, storage: { region: () => store.counted } }, id, { regionId: B });
+    const row = await restoreRow(id);
+    expect(row.status).toBe("COMPLETE");
+    for (const { backupId } of await planSteps(id)) {
       const manifest = (await gw.services.storage.region(B).readManifest(backupId))!;
       expect(store.chunksRead.get(backupId), backupId).toBe(manifest.chunks.length);
     }
-    expect(store.rawChunkReads()).toBe(0);
-    expect((await targetState("COUNTED"))!.digest).toBe(newest.contentDigest);
+    expect(store.rawReads.size).toBe(0);
+    expect(existsSync(stagingOf(id))).toBe(false);
+  });
+  it("a cancel noticed in FETCHING ends CANCELED with the target untouched and the staging folder removed", async () => {
+    const before = await targetState("RT1");
+    const id = await createRestore("RT1", { checkAccess: true });
+    const real = gw.services.storage.region(B);
+    // The operator cancels while the first chunk is being fetched; the run notices at its next progress write.
+    const cancelling = new Proxy(real, {
+      get(target, property) {
+        if (property === "readChunk") {
+          return (hash: string) =>
+            (async function* () {
+              await gw.services.db.restore.update({ where: { id }, data: { status: "CANCELING" } });
+              yield* target.readChunk(hash);
+            })();
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await runRestore({ ...gw.services, storage: { region: () => cancelling } }, id, { regionId: B });
+    const row = await restoreRow(id);
+    expect(row.status).toBe("CANCELED");
+    expect(row.message).toBe("canceled before the target database was touched");
+    expect(await targetState("RT1")).toEqual(before);
+    expect(existsSync(stagingOf(id))).toBe(false);
+  });
+
+  it("the reconciler's sweep removes staging left for finished restores and keeps an active restore's", async () => {
+    const finished = await createRestore("SWEPT", { checkAccess: false });
+    await runRestore(gw.services, finished, { regionId: B });
+    expect((await restoreRow(finished)).status).toBe("COMPLETE");
+    const active = await createRestore("QUEUEDSTAGE"); // QUEUED: its run owns its folder
+    for (const id of [finished, active]) mkdirSync(path.join(stagingOf(id), "killed-run"), { recursive: true });
+    await sweepRestoreStaging(gw.services, [B]);
+    expect(existsSync(stagingOf(finished))).toBe(false);
+    expect(existsSync(stagingOf(active))).toBe(true);
+    await runRestore(gw.services, active, { regionId: B }); // starts afresh and removes the folder at the end
+    expect((await restoreRow(active)).status).toBe("COMPLETE");
+    expect(existsSync(stagingOf(active))).toBe(false);
   });
 
   it("fails when the connector reaches another position than the plan's, naming both", async () => {
@@ -195,21 +288,39 @@ describe("a restore run", () => {
     expect(await targetState("MISROUTED")).toBeNull();
   });
 
-  // Last: it damages a chunk of the mirror's copy for good.
-  it("with checkAccess a corrupt chunk stops the recovery before it completes, naming the chunk", async () => {
-    const id = await createRestore("CORRUPT", { checkAccess: true });
-    const steps = ((await restoreRow(id)).plan as { steps: { backupId: string; action: string }[] }).steps;
-    const lastBackup = steps.at(-1)!.backupId;
-    const manifest = (await gw.services.storage.region(B).readManifest(lastBackup))!;
-    const hash = manifest.chunks[0]!.hash;
-    const file = path.join(gw.storageDir, B, "chunks", hash.slice(0, 2), hash);
-    const bytes = readFileSync(file);
-    bytes[0] = bytes[0]! ^ 0xff; // same size, different content
-    writeFileSync(file, bytes);
-    await expect(runRestore(gw.services, id, { regionId: B })).rejects.toThrow(`chunk ${hash} is corrupt`);
-    const row = await restoreRow(id);
-    expect(row.status).toBe("RUNNING");
-    expect(row.completedAt).toBeNull();
-    expect(row.leaseOwner).toBeNull(); // given back for the job's retry
+  // Last: these damage the mirror's copy for good, each an earlier backup of the chain than the one before, so
+  // each restore fails on the backup its test damaged.
+  it("a corrupt chunk fails the restore in FETCHING, naming the backup, with the target untouched", async () => {
+    const id = await createRestore("RT1", { checkAccess: true });
+    const backupId = (await planSteps(id)).at(-1)!.backupId;
+    const hash = damageChunk(backupId, (file) => {
+      const bytes = readFileSync(file);
+      bytes[0] = bytes[0]! ^ 0xff; // same size, different content
+      writeFileSync(file, bytes);
+    });
+    await expectFetchFailure(
+      id,
+      backupId,
+      new RegExp(`failed: chunk ${hash} is corrupt: content hashes to [0-9a-f]{64}$`),
+    );
+  });
+
+  it("a truncated chunk fails the restore in FETCHING the same way", async () => {
+    const id = await createRestore("RT1", { checkAccess: true });
+    const backupId = (await planSteps(id)).find((s) => s.action === "APPLY_DELTA")!.backupId;
+    const hash = damageChunk(backupId, (file) => truncateSync(file, Math.floor(statSync(file).size / 2)));
+    await expectFetchFailure(
+      id,
+      backupId,
+      new RegExp(`failed: chunk ${hash} is corrupt: [0-9]+ bytes instead of [0-9]+$`),
+    );
+  });
+
+  it("a truncated manifest fails the restore in FETCHING the same way", async () => {
+    const id = await createRestore("RT1", { checkAccess: true });
+    const backupId = (await planSteps(id)).find((s) => s.action === "LOAD_DATA")!.backupId;
+    const file = path.join(gw.storageDir, B, "manifests", `${backupId}.json`);
+    truncateSync(file, Math.floor(statSync(file).size / 2));
+    await expectFetchFailure(id, backupId, /failed: its manifest is unreadable: .*JSON/);
   });
 });
