@@ -26,6 +26,9 @@ let db: pg.Client;
 let api1: string;
 let api2: string;
 let workersB: GatewayProcess[];
+const apis: GatewayProcess[] = [];
+// Five tsx processes booting at once on a small, busy machine take a while.
+const startTimeoutMs = 120_000;
 
 beforeAll(async () => {
   const databaseUrl = await freshDatabase("scale_out");
@@ -45,21 +48,24 @@ beforeAll(async () => {
   };
   const api = async (name: string) => {
     const port = await freePort();
-    await startProcess(
-      name,
-      ["src/main.ts"],
-      { ...env, PORT: String(port), WORKER_REGIONS: "none" },
-      /GraphiQL at/,
-      started,
+    apis.push(
+      await startProcess(
+        name,
+        ["src/main.ts"],
+        { ...env, PORT: String(port), WORKER_REGIONS: "none" },
+        /GraphiQL at/,
+        started,
+        startTimeoutMs,
+      ),
     );
     return `http://127.0.0.1:${port}`;
   };
   const worker = (name: string, region: string) =>
-    startProcess(name, ["jobs/main.ts", "--region", region], env, /workers running for/, started);
+    startProcess(name, ["jobs/main.ts", "--region", region], env, /workers running for/, started, startTimeoutMs);
   [api1, api2] = await Promise.all([api("api1"), api("api2")]);
   const [, b1, b2] = await Promise.all([worker("workerA", A), worker("workerB1", B), worker("workerB2", B)]);
   workersB = [b1, b2];
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await killAll(started);
@@ -94,6 +100,8 @@ describe("scale-out: API replicas and regional worker fleets as separate process
   let input: Record<string, unknown>;
 
   it("API 1 sets up a source, backups and a mirror; a restore started there is followed to its end on API 2", async () => {
+    // The API processes run no workers (and no reconciler): every job below runs in a worker process.
+    for (const api of apis) expect(api.lines).toContain("workers: none (API only)");
     key = await createAccount(api1, ADMIN_KEY, "scale-out");
     steps = tourSteps(api1, key);
     const vaultA = await steps.sourceVault(A, "prod");
@@ -141,7 +149,6 @@ describe("scale-out: API replicas and regional worker fleets as separate process
     expect(seen[0].status).not.toBe("COMPLETE");
     const progress = seen.map((r) => r.progress);
     expect(progress).toEqual([...progress].sort((x, y) => x - y));
-    console.log("SCALEOUT seen on api2", JSON.stringify(seen));
   }, 120_000);
 
   it("a big restore survives the SIGKILL of the B worker process running it: the other one completes it", async () => {
@@ -161,8 +168,6 @@ describe("scale-out: API replicas and regional worker fleets as separate process
       30_000,
     );
     expect(running.status).toBe("RUNNING");
-    const t0 = Date.now();
-    console.log("SCALEOUT phase at kill", running.phase);
     const owner = workersB.find((w) => running.leaseOwner?.startsWith(`${w.child.pid}-`));
     expect(owner, `lease ${running.leaseOwner}`).toBeDefined();
     const gone = once(owner!.child, "exit");
@@ -180,7 +185,6 @@ describe("scale-out: API replicas and regional worker fleets as separate process
     });
     expect(ended.restoreUpdated).toMatchObject({ status: "COMPLETE", validation: { status: "SUCCESSFUL" } });
     expect(ended.restoreUpdated.reachedLogPosition).toBe(last.logPosition);
-    console.log("SCALEOUT after kill ms", Date.now() - t0);
     const row = await restoreRow(uuidOf(restoreId));
     expect(row.attempts).toBeGreaterThanOrEqual(2);
     const survivor = workersB.find((w) => w !== owner)!;
