@@ -61,5 +61,5 @@ describe("start-up with a service that does not answer", () => {
     expect(result.lines).toEqual([
       "DATABASE_URL is not set; with WORKER_REGIONS set this process shares a database (set DATABASE_URL)",
     ]);
-  }, 20_000);
+  }, 60_000);
 });
