@@ -36,6 +36,17 @@ function concurrencyFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+/**
+ * `WORKER_REGIONS`: the regions whose workers `npm start` runs, comma-separated; `none` serves the API only.
+ * Unset (or `all`): every region, and this process owns the database (embedded when DATABASE_URL is unset, migrated).
+ */
+function parseWorkerRegions(value: string | undefined): string[] | undefined {
+  const trimmed = value?.trim();
+  if (!trimmed || trimmed === "all") return undefined;
+  if (trimmed === "none") return [];
+  return trimmed.split(",").map((id) => id.trim());
+}
+
 const secret = process.env.SECRET_KEY ?? "mirror-vault-gateway-local-development-secret";
 
 export const config = {
@@ -56,6 +67,8 @@ export const config = {
   restoreStagingDir: process.env.RESTORE_STAGING_DIR || undefined,
   historicalSyncDelayMs: intFromEnv("HISTORICAL_SYNC_DELAY_MS", 5_400_000),
   regions: parseRegions(process.env.REGIONS),
+  /** Unset: every region's workers run in `npm start`; `[]` (`none`): the API only (README "Production"). */
+  workerRegions: parseWorkerRegions(process.env.WORKER_REGIONS),
   /** Prefix of every BullMQ key and pub/sub channel, so several deployments (or test files) share one Redis. */
   queuePrefix: process.env.QUEUE_PREFIX ?? "mvg",
   reconcileIntervalMs: intFromEnv("RECONCILE_INTERVAL_MS", 60_000),

@@ -1,5 +1,8 @@
 // `npm start`: decides the backends (an embedded PostgreSQL when DATABASE_URL is unset, queues and events on
 // PostgreSQL when REDIS_URL is unset), applies pending migrations, serves the API and runs every region's workers.
+// WORKER_REGIONS narrows the workers (`none`, or `npm run api`: the API alone, for replicas behind a load balancer);
+// such a process is one of several, so like `npm run worker` it needs DATABASE_URL and leaves migrations to
+// `npm run migrate`.
 import { startWorkers } from "../jobs/workers.ts";
 import { createHttpServer } from "./app.ts";
 import { config } from "./config.ts";
@@ -7,7 +10,12 @@ import { StartupError } from "./db/reachable.ts";
 import { prepareRuntime } from "./runtime.ts";
 import { createServices } from "./services.ts";
 
-const runtime = await prepareRuntime(config, { migrate: true, embedded: true }).catch((error) => {
+const ownsDatabase = config.workerRegions === undefined;
+if (!ownsDatabase && !config.databaseUrl) {
+  console.error("DATABASE_URL is not set; with WORKER_REGIONS set this process shares a database (set DATABASE_URL)");
+  process.exit(1);
+}
+const runtime = await prepareRuntime(config, { migrate: ownsDatabase, embedded: ownsDatabase }).catch((error) => {
   // One clear line, no stack: the variable and the address that did not answer.
   console.error(error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`);
   process.exit(1);
@@ -15,11 +23,18 @@ const runtime = await prepareRuntime(config, { migrate: true, embedded: true }).
 console.log(`Mirror Vault Gateway: ${runtime.summary}`);
 
 const services = await createServices({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl });
-const workers = await startWorkers(
-  services,
-  services.config,
-  services.regions.all.map((region) => region.id),
-);
+const regionIds = config.workerRegions ?? services.regions.all.map((region) => region.id);
+try {
+  for (const id of regionIds) services.regions.require(id, ["WORKER_REGIONS"]);
+} catch (error) {
+  console.error(`WORKER_REGIONS: ${(error as Error).message}`);
+  await services.close();
+  await runtime.stop();
+  process.exit(1);
+}
+// No regions: no workers and no reconciler either (the reconciler re-queues only its own regions' work).
+const workers = regionIds.length ? await startWorkers(services, services.config, regionIds) : null;
+console.log(regionIds.length ? `workers running for ${regionIds.join(", ")}` : "workers: none (API only)");
 const server = createHttpServer(services);
 server.listen(config.port, () => {
   console.log(`GraphiQL at http://localhost:${config.port}/graphql`);
@@ -29,7 +44,7 @@ async function shutdown(signal: string) {
   console.log(`${signal}: shutting down`);
   const stopped = new Promise((resolve) => server.close(resolve));
   server.closeIdleConnections();
-  await workers.close();
+  await workers?.close();
   await services.close();
   await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   await runtime.stop();

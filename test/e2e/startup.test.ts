@@ -54,4 +54,12 @@ describe("start-up with a service that does not answer", () => {
     expect(result.lines.join("\n")).not.toContain("secret-pw");
     expect(result.ms).toBeLessThan(10_000);
   }, 20_000);
+
+  it("WORKER_REGIONS=none (the API alone) without DATABASE_URL: one line, exit 1, no embedded database", async () => {
+    const result = await start({ WORKER_REGIONS: "none", DATABASE_URL: "", REDIS_URL: "" });
+    expect(result.code).toBe(1);
+    expect(result.lines).toEqual([
+      "DATABASE_URL is not set; with WORKER_REGIONS set this process shares a database (set DATABASE_URL)",
+    ]);
+  }, 60_000);
 });

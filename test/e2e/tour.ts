@@ -2,7 +2,7 @@
 // writes, COMPLETE + LOG + DIFFERENTIAL backups, a mirror and its historical sync, instance B in the mirror's region,
 // a plan and a restore from the mirror that ends validated. Waits on the API's own subscriptions (SSE), bounded.
 
-type Gql = <T = any>(query: string, variables?: Record<string, unknown>) => Promise<T>;
+export type Gql = <T = any>(query: string, variables?: Record<string, unknown>) => Promise<T>;
 
 export type TourResult = {
   restore: { status: string; reachedLogPosition: string; validation: { status: string } };
@@ -13,7 +13,7 @@ export type TourResult = {
   backupTypes: string[];
 };
 
-function client(baseUrl: string, apiKey: string): Gql {
+export function client(baseUrl: string, apiKey: string): Gql {
   return async (query, variables) => {
     const response = await fetch(`${baseUrl}/graphql`, {
       method: "POST",
@@ -27,7 +27,7 @@ function client(baseUrl: string, apiKey: string): Gql {
 }
 
 /** Reads a subscription's Server-Sent Events until `done` says so, within `timeoutMs`. */
-async function subscribeUntil<T>(
+export async function subscribeUntil<T>(
   baseUrl: string,
   apiKey: string,
   query: string,
@@ -65,11 +65,18 @@ async function subscribeUntil<T>(
   throw new Error(`the subscription ended before its condition held; last: ${JSON.stringify(last)}`);
 }
 
-export async function runTour(baseUrl: string, adminKey: string): Promise<TourResult> {
-  const admin = client(baseUrl, adminKey);
-  const created = await admin(`mutation { createAccount(input: { name: "tour" }) {
+/** Creates an account through the admin key and returns its API key. */
+export async function createAccount(baseUrl: string, adminKey: string, name = "tour"): Promise<string> {
+  const created = await client(
+    baseUrl,
+    adminKey,
+  )(`mutation { createAccount(input: { name: "${name}" }) {
     ... on CreateAccountPayload { apiKey } ... on Error { code message } } }`);
-  const apiKey = created.createAccount.apiKey as string;
+  return created.createAccount.apiKey as string;
+}
+
+/** The tour's steps for one account on one served gateway, each waiting on its own subscription. */
+export function tourSteps(baseUrl: string, apiKey: string) {
   const gql = client(baseUrl, apiKey);
   const waitFor = <T>(query: string, done: (data: T) => boolean, timeoutMs = 60_000) =>
     subscribeUntil<T>(baseUrl, apiKey, query, done, timeoutMs);
@@ -144,6 +151,14 @@ export async function runTour(baseUrl: string, adminKey: string): Promise<TourRe
     return done.backupUpdated.type as string;
   }
 
+  return { gql, waitFor, sourceVault, instance, write, backup };
+}
+
+export async function runTour(baseUrl: string, adminKey: string): Promise<TourResult> {
+  const { gql, waitFor, sourceVault, instance, write, backup } = tourSteps(
+    baseUrl,
+    await createAccount(baseUrl, adminKey),
+  );
   const vaultA = await sourceVault("cn-hangzhou", "prod");
   const instanceA = await instance("cn-hangzhou", vaultA, "PRD");
   const backupTypes: string[] = [];

@@ -1,0 +1,71 @@
+// Gateway processes for tests: `node --import tsx <entry>` as a separate OS process, ready when its log says so.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+export type GatewayProcess = { name: string; child: ChildProcess; lines: string[] };
+
+/** A port the OS just handed out (listen on 0, note it, close it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Spawns `entry` and resolves once a log line matches `ready`; rejects if it exits or is not ready in time. */
+export async function startProcess(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  started: Set<GatewayProcess>,
+  timeoutMs = 60_000,
+): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const proc = { name, child, lines: [] as string[] };
+  started.add(proc);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not ready in ${timeoutMs} ms:\n${log(proc)}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString().split("\n").filter(Boolean)) {
+        proc.lines.push(line);
+        if (ready.test(line)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? signal}):\n${log(proc)}`));
+    });
+  });
+  return proc;
+}
+
+export function log(proc: GatewayProcess): string {
+  return proc.lines.map((line) => `[${proc.name}] ${line}`).join("\n");
+}
+
+/** SIGKILLs the processes still running and waits for them to be gone (none may outlive its test file). */
+export async function killAll(started: Set<GatewayProcess>): Promise<void> {
+  await Promise.all(
+    [...started].map(async ({ child }) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGKILL");
+      await exited;
+    }),
+  );
+}
