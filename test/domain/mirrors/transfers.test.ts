@@ -14,7 +14,7 @@ import { RegionalStorage } from "../../../src/storage/regionalStorage.ts";
 import { copyBandwidthFromEnv } from "../../../src/transferConfig.ts";
 import { pieces, random } from "../../storage/helpers.ts";
 import { uuidOf } from "../../support/fixtures.ts";
-import { startTestGateway, type TestGateway } from "../../support/gateway.ts";
+import { ADMIN_KEY, startTestGateway, type TestGateway } from "../../support/gateway.ts";
 import { closeJobListeners, waitForSync } from "../../support/jobs.ts";
 import { within } from "../../support/within.ts";
 
@@ -24,12 +24,15 @@ const CHUNK = 256 * 1024;
 
 let gw: TestGateway;
 let accountId: string;
+let accountKey: string;
 /** The gateway's ports with small chunks and no transfer limits; each test overrides what it needs. */
 let ports: Ports;
 
 beforeAll(async () => {
   gw = await startTestGateway("transfers");
-  accountId = uuidOf((await gw.createAccount("transfers")).accountId);
+  const account = await gw.createAccount("transfers");
+  accountId = uuidOf(account.accountId);
+  accountKey = account.apiKey;
   ports = {
     ...gw.services,
     storage: new RegionalStorage(gw.storageDir, { chunkSize: CHUNK }),
@@ -302,5 +305,21 @@ describe("RegionTransfer counters", () => {
     // A rerun of a recorded copy sends nothing and counts nothing.
     expect(await copyToMirror(ports, second.id, pair.mirrorId)).toBe(true);
     expect(await counters(MIRROR)).toEqual(after);
+  });
+
+  it("are listed for the platform admin in GraphQL (regionTransfers), and only for the admin", async () => {
+    const QUERY = `{ regionTransfers { sourceRegion { id } targetRegion { id } bytesSent chunksSent copies } }`;
+    const { regionTransfers: rows } = await gw.gql(ADMIN_KEY, QUERY);
+    const expected = await counters("cn-beijing");
+    expect(rows).toContainEqual({
+      sourceRegion: { id: SOURCE },
+      targetRegion: { id: "cn-beijing" },
+      bytesSent: String(expected.bytesSent),
+      chunksSent: String(expected.chunksSent),
+      copies: String(expected.copies),
+    });
+    const denied = await (await gw.request({ query: QUERY }, accountKey)).json();
+    expect(denied.data).toBeNull();
+    expect(denied.errors).toHaveLength(1);
   });
 });
