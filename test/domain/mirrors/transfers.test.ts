@@ -3,11 +3,12 @@
 // region's store (small chunks) with their rows; copies run through copyToMirror or the real copy jobs.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRegionWorkers } from "../../../jobs/regionWorkers.ts";
+import { mirrorCopy } from "../../../jobs/mirrorCopy.ts";
 import { copyToMirror, enqueueCopy } from "../../../src/domain/mirrors/copies.ts";
 import { regionTransfers } from "../../../src/domain/mirrors/transfers.ts";
 import type { Ports } from "../../../src/domain/ports.ts";
 import { createCopySlots } from "../../../src/queue/copySlots.ts";
+import { createRegionWorker } from "../../../src/queue/regionWorker.ts";
 import { createBandwidth } from "../../../src/storage/bandwidth.ts";
 import type { Manifest, RegionBlobStore } from "../../../src/storage/blobStore.ts";
 import { RegionalStorage } from "../../../src/storage/regionalStorage.ts";
@@ -178,7 +179,15 @@ describe("copy slots: COPY_CONCURRENCY_PER_REGION_PAIR", () => {
           copyBandwidth: { defaultBytesPerSecond: 2 * MiB, perPair: {} },
         },
       };
-      const workers = startRegionWorkers(proc, gw.services.config, MIRROR, { concurrency: { sync: 4 } });
+      // Only the sync queue's worker (the copy job's): a whole region's workers would hold some 20 more
+      // connections on the PostgreSQL queue backend.
+      const workers = createRegionWorker(
+        proc.queues.backend,
+        MIRROR,
+        "sync",
+        (job, token) => mirrorCopy(proc, job, { regionId: MIRROR, token }),
+        { concurrency: 4, lockDuration: 30_000, stalledInterval: 15_000 },
+      );
       return { slots, workers };
     });
     try {
