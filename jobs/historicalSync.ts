@@ -8,7 +8,7 @@ import type { JobContext } from "./jobContext.ts";
 type Data = { mirrorVaultId: string };
 
 export function historicalSync(
-  ports: Pick<Ports, "db" | "queues" | "storage" | "events" | "clock">,
+  ports: Pick<Ports, "db" | "queues" | "storage" | "events" | "clock" | "copySlots" | "bandwidth" | "config">,
   job: Job<Data>,
   ctx: JobContext,
 ) {

@@ -1,12 +1,22 @@
 // `<mirror region>.sync` / copy (R8): copies one completed source backup into its mirror's region. Idempotent: a
-// rerun finds the manifest in place and only re-records; a mirror that is gone makes it a no-op.
-import type { Job } from "bullmq";
+// rerun finds the manifest in place and only re-records; a mirror that is gone makes it a no-op. When the region
+// pair's copy slots are all taken, the job is delayed and tried again, spending no attempt and no worker slot.
+import { DelayedError, type Job } from "bullmq";
 import { copyToMirror } from "../src/domain/mirrors/copies.ts";
+import { CopySlotsBusyError, slotRetryDelayMs } from "../src/domain/mirrors/transfers.ts";
 import type { Ports } from "../src/domain/ports.ts";
+import type { JobContext } from "./jobContext.ts";
 
 export async function mirrorCopy(
-  ports: Pick<Ports, "db" | "storage" | "events" | "clock">,
+  ports: Pick<Ports, "db" | "storage" | "events" | "clock" | "copySlots" | "bandwidth" | "config">,
   job: Job<{ backupId: string; mirrorVaultId: string }>,
+  ctx: JobContext,
 ) {
-  return { copied: await copyToMirror(ports, job.data.backupId, job.data.mirrorVaultId) };
+  try {
+    return { copied: await copyToMirror(ports, job.data.backupId, job.data.mirrorVaultId, { waitForSlot: false }) };
+  } catch (error) {
+    if (!(error instanceof CopySlotsBusyError)) throw error;
+    await job.moveToDelayed(Date.now() + slotRetryDelayMs(), ctx.token);
+    throw new DelayedError();
+  }
 }

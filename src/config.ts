@@ -1,5 +1,6 @@
 // Configuration from the environment; the defaults serve a local machine (README "Configuration").
 import { createHash } from "node:crypto";
+import { copyBandwidthFromEnv } from "./transferConfig.ts";
 
 export type RegionInfo = { id: string; name: string };
 
@@ -93,6 +94,10 @@ export const config = {
    * in its manifest. Keep it longer than any backup or copy takes; 0 only in tests.
    */
   storageGcMinAgeMs: intFromEnv("STORAGE_GC_MIN_AGE_MS", 3_600_000),
+  /** Copies running at once per region pair (source → mirror region), across every worker process. */
+  copyConcurrencyPerRegionPair: concurrencyFromEnv("COPY_CONCURRENCY_PER_REGION_PAIR", 4),
+  /** Bytes/s of copies per region pair, per process (src/transferConfig.ts); unset: unlimited. */
+  copyBandwidth: copyBandwidthFromEnv(process.env, parseRegions(process.env.REGIONS)),
 };
 
 export type Config = typeof config;

@@ -11,8 +11,10 @@ import type { EventBus } from "./events/eventBus.ts";
 import { createPostgresEventBus } from "./events/postgresEventBus.ts";
 import { createRedisEventBus } from "./events/redisEventBus.ts";
 import { connectorFor, simulatorDatabaseUrl } from "./hana/index.ts";
+import { createCopySlots } from "./queue/copySlots.ts";
 import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from "./queue/queueBackend.ts";
 import { RegionQueues } from "./queue/queues.ts";
+import { createBandwidth } from "./storage/bandwidth.ts";
 import { RegionalStorage } from "./storage/regionalStorage.ts";
 
 type Health = "ok" | "unavailable";
@@ -38,6 +40,7 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     ? await redisBackends(config.redisUrl, config.queuePrefix)
     : await postgresBackends(databaseUrl, config.queuePrefix);
   const queues = new RegionQueues(backend.queues);
+  const copySlots = createCopySlots(databaseUrl);
   // The simulated clusters live in a database of their own next to the product's (not the product's data).
   const hana = await connectorFor({
     kind: "simulator",
@@ -55,6 +58,8 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     hana: hana.connector,
     simulator: hana.simulator,
     clock: systemClock,
+    copySlots,
+    bandwidth: createBandwidth(),
     async ready() {
       const [postgres, queueState] = await Promise.allSettled([db.$queryRawUnsafe("select 1"), queuesAnswer()]);
       const health = (check: PromiseSettledResult<unknown>): Health =>
@@ -63,6 +68,7 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     },
     async close() {
       await queues.close();
+      await copySlots.close();
       await backend.events.close();
       await backend.queues.close();
       await hana.close();

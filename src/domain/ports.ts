@@ -4,8 +4,11 @@
 import type { Db } from "../db/types.ts";
 import type { EventBus } from "../events/eventBus.ts";
 import type { HanaConnector, HanaDatabaseState } from "../hana/connector.ts";
+import type { CopySlots } from "../queue/copySlots.ts";
 import type { RegionQueues } from "../queue/queues.ts";
+import type { Bandwidth } from "../storage/bandwidth.ts";
 import type { RegionBlobStore } from "../storage/blobStore.ts";
+import type { CopyBandwidth } from "../transferConfig.ts";
 import type { RegionCatalogue } from "./regions.ts";
 
 /** Time as the domain sees it; tests may pass a fixed clock. */
@@ -33,6 +36,8 @@ export type DomainConfig = {
   secretKey: Buffer;
   storageGcIntervalMs: number;
   storageGcMinAgeMs: number;
+  copyConcurrencyPerRegionPair: number;
+  copyBandwidth: CopyBandwidth;
 };
 
 export type Ports = {
@@ -45,4 +50,7 @@ export type Ports = {
   clock: Clock;
   regions: RegionCatalogue;
   config: DomainConfig;
+  /** Cross-region copies: slots capping them per region pair (all processes), bandwidth buckets (this process). */
+  copySlots: CopySlots;
+  bandwidth: Bandwidth;
 };

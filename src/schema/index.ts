@@ -9,5 +9,6 @@ import "./hana.ts";
 import "./backup.ts";
 import "./mirror.ts";
 import "./restore.ts";
+import "./transfer.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,6 +1,7 @@
 // Cross-region copy: moves only the chunks the target lacks, verifies each on arrival (putChunk hashes it before
 // it lands) and writes the manifest last. Each chunk lands atomically, so rerunning after an interruption
 // anywhere resumes: chunks that made it are skipped, and the manifest appears only once all are present.
+import type { ChunkThrottle } from "./bandwidth.ts";
 import type { RegionBlobStore } from "./blobStore.ts";
 import { abortable } from "./chunker.ts";
 import { ManifestNotFoundError } from "./errors.ts";
@@ -20,6 +21,8 @@ export type CopyOptions = {
   signal?: AbortSignal;
   /** Called after each distinct chunk; awaited, so a caller can persist progress before the next chunk. */
   onChunk?: (progress: CopyProgress) => void | Promise<void>;
+  /** Paces each transferred chunk's bytes (a bandwidth limit); skipped chunks cost nothing. */
+  throttle?: ChunkThrottle;
 };
 
 /** Counts are of distinct chunks; skipped means the target already had it (from an earlier run or another backup). */
@@ -36,7 +39,7 @@ export async function copyBackup(
   backupId: string,
   options: CopyOptions = {},
 ): Promise<CopyResult> {
-  const { signal, onChunk } = options;
+  const { signal, onChunk, throttle = (source) => source } = options;
   signal?.throwIfAborted();
 
   const existing = await to.readManifest(backupId);
@@ -68,7 +71,7 @@ export async function copyBackup(
       progress.skippedBytes += size;
     } else {
       // A corrupt source chunk fails here, before anything lands in the target.
-      await to.putChunk(hash, abortable(from.readChunk(hash), signal));
+      await to.putChunk(hash, abortable(throttle(from.readChunk(hash)), signal));
       progress.transferredChunks++;
       progress.transferredBytes += size;
     }

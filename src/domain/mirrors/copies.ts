@@ -4,6 +4,7 @@ import { Prisma } from "../../generated/prisma/client.ts";
 import { jobIds } from "../../queue/queues.ts";
 import { copyBackup } from "../../storage/copyBackup.ts";
 import type { Ports } from "../ports.ts";
+import { copyThrottle, countTransfer, withCopySlot } from "./transfers.ts";
 
 type Queues = Pick<Ports, "queues">;
 
@@ -41,13 +42,15 @@ export async function enqueueCopiesOf(ports: Pick<Ports, "db" | "queues">, backu
  * Returns false when the mirror is gone (or going): then nothing is left behind in the mirror region.
  */
 export async function copyToMirror(
-  ports: Pick<Ports, "db" | "storage" | "events" | "clock">,
+  ports: Pick<Ports, "db" | "storage" | "events" | "clock" | "copySlots" | "bandwidth" | "config">,
   backupId: string,
   mirrorVaultId: string,
   options: {
     signal?: AbortSignal;
     /** The historical sync's copied count to record with this copy (saves it a write and an event per backup). */
     historicalBackupDone?: number;
+    /** false: throw CopySlotsBusyError when the region pair has no free copy slot, instead of waiting for one. */
+    waitForSlot?: boolean;
   } = {},
 ): Promise<boolean> {
   const { db, storage } = ports;
@@ -59,12 +62,15 @@ export async function copyToMirror(
   const backup = await db.backup.findUnique({ where: { id: backupId }, select: { vaultId: true, status: true } });
   if (backup?.status !== "COMPLETE" || backup.vaultId !== mirror.sourceVaultId) return false;
   const target = storage.region(mirror.regionId);
-  const result = await copyBackup(storage.region(mirror.sourceVault.regionId), target, backupId, {
-    signal: options.signal,
-  });
+  const [from, to] = [mirror.sourceVault.regionId, mirror.regionId];
+  const { signal, waitForSlot = true } = options;
+  const result = await withCopySlot(ports, from, to, { wait: waitForSlot, signal }, () =>
+    copyBackup(storage.region(from), target, backupId, { signal, throttle: copyThrottle(ports, from, to, signal) }),
+  );
   const now = ports.clock.now();
   try {
     await db.$transaction([
+      countTransfer(ports, from, to, { backupId, mirrorVaultId }, result),
       db.backupCopy.upsert({
         where: { backupId_mirrorVaultId: { backupId, mirrorVaultId } },
         create: { backupId, mirrorVaultId, sizeBytes: BigInt(result.sizeBytes), copiedAt: now },

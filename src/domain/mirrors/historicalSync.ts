@@ -166,7 +166,7 @@ export type HistoricalSyncResult =
  * mirror's).
  */
 export async function runHistoricalSync(
-  ports: Pick<Ports, "db" | "queues" | "storage" | "events" | "clock">,
+  ports: Pick<Ports, "db" | "queues" | "storage" | "events" | "clock" | "copySlots" | "bandwidth" | "config">,
   mirrorVaultId: string,
   onProgress: (percent: number) => Promise<void>,
   options: { regionId?: string } = {},
