@@ -4,7 +4,7 @@ const backendFactories = [
   "^src/db/(client|embeddedPostgres)\\.ts$",
   "^src/redis\\.ts$",
   "^src/events/(redis|postgres)EventBus\\.ts$",
-  "^src/queue/queueBackend\\.ts$",
+  "^src/queue/(queueBackend|copySlots)\\.ts$",
   "^src/storage/(regionalStorage|fileBlobStore)\\.ts$",
   "^src/hana/(index|simulator)\\.ts$",
 ];

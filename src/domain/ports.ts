@@ -4,7 +4,7 @@
 import type { Db } from "../db/types.ts";
 import type { EventBus } from "../events/eventBus.ts";
 import type { HanaConnector, HanaDatabaseState } from "../hana/connector.ts";
-import type { CopySlots } from "../queue/copySlots.ts";
+import type { CopySlots } from "../queue/copySlotTypes.ts";
 import type { RegionQueues } from "../queue/queues.ts";
 import type { Bandwidth } from "../storage/bandwidth.ts";
 import type { RegionBlobStore } from "../storage/blobStore.ts";

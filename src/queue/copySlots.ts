@@ -4,13 +4,9 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
 
-export type CopySlot = { release(): Promise<void> };
+import type { CopySlot, CopySlots } from "./copySlotTypes.ts";
 
-export type CopySlots = {
-  /** One of the pair's `limit` slots, or null when all are taken (by this process or another). */
-  tryAcquire(fromRegionId: string, toRegionId: string, limit: number): Promise<CopySlot | null>;
-  close(): Promise<void>;
-};
+export type { CopySlot, CopySlots };
 
 /** The lock's first key: the pair, hashed to a 32-bit integer (the second key is the slot's index). */
 export function pairLockKey(fromRegionId: string, toRegionId: string): number {

@@ -1,7 +1,7 @@
 // Cross-region transfer under control: a cap on the copies running at once per region pair (all processes), a
 // bandwidth limit per pair, and the durable count of what was actually sent (RegionTransfer).
 import { setTimeout as sleep } from "node:timers/promises";
-import type { CopySlot } from "../../queue/copySlots.ts";
+import type { CopySlot } from "../../queue/copySlotTypes.ts";
 import type { ChunkThrottle } from "../../storage/bandwidth.ts";
 import type { CopyResult } from "../../storage/copyBackup.ts";
 import type { Ports } from "../ports.ts";
