@@ -7,7 +7,8 @@ import { StartupError } from "./db/reachable.ts";
 import { prepareRuntime } from "./runtime.ts";
 import { createServices } from "./services.ts";
 
-const runtime = await prepareRuntime(config, { migrate: true, embedded: true }).catch((error) => {
+const storageRegions = config.regions.map((region) => region.id);
+const runtime = await prepareRuntime(config, { migrate: true, embedded: true, storageRegions }).catch((error) => {
   // One clear line, no stack: the variable and the address that did not answer.
   console.error(error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`);
   process.exit(1);

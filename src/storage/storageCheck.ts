@@ -33,24 +33,27 @@ async function checkRegion(storage: RegionalStorage, regionId: string, timeoutMs
       await access(spec.dir, constants.W_OK);
       return;
     }
-    const store = storage.region(regionId) as S3BlobStore;
-    await withDeadline(probe(spec, store), timeoutMs);
+    await probe(spec, (storage.region(regionId) as S3BlobStore).prefix, timeoutMs);
   } catch (error) {
     throw new StorageCheckError(`${variable}: ${where} ${reason(error, timeoutMs)}`);
   }
 }
 
 /** HeadBucket, a one-key list, then a tiny put and delete: reachability, credentials, bucket, write access. */
-async function probe(spec: S3StorageSpec, store: S3BlobStore): Promise<void> {
+async function probe(spec: S3StorageSpec, prefix: string, timeoutMs: number): Promise<void> {
   // A client of its own with one attempt: the store's retries would only delay the verdict.
   const client = s3ClientFor(spec, { maxAttempts: 1 });
-  try {
+  const steps = async () => {
     await client.send(new HeadBucketCommand({ Bucket: spec.bucket }));
-    await client.send(new ListObjectsV2Command({ Bucket: spec.bucket, Prefix: store.prefix, MaxKeys: 1 }));
-    const Key = `${store.prefix}probes/${randomBytes(8).toString("hex")}`;
+    await client.send(new ListObjectsV2Command({ Bucket: spec.bucket, Prefix: prefix, MaxKeys: 1 }));
+    const Key = `${prefix}probes/${randomBytes(8).toString("hex")}`;
     await client.send(new PutObjectCommand({ Bucket: spec.bucket, Key, Body: "probe" }));
     await client.send(new DeleteObjectCommand({ Bucket: spec.bucket, Key }));
+  };
+  try {
+    await withDeadline(steps(), timeoutMs);
   } finally {
+    // Also cuts a request still waiting on a server that never answers.
     client.destroy();
   }
 }
@@ -64,11 +67,14 @@ function reason(error: unknown, timeoutMs: number): string {
     return `is unreachable (${code})`;
   if (e?.name === "TimeoutError") return "is unreachable (connection timed out)";
   if (status === 404 || isNotFound(error) || e?.name === "NoSuchBucket") return "does not exist (no such bucket)";
-  if (status === 403 || status === 401 || /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/.test(e?.name ?? ""))
-    return `rejected the credentials (${e?.name === "Forbidden" || !e?.name ? `HTTP ${status}` : e.name})`;
+  if (status === 403 || status === 401 || /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/.test(e?.name ?? "")) {
+    // A HEAD answer has no body, so the SDK has no error code for it: the status says enough.
+    const named = e?.name && e.name !== "Unknown" && e.name !== "Forbidden";
+    return `rejected the credentials (${named ? e.name : `HTTP ${status}`})`;
+  }
   if (status) return `failed the check (HTTP ${status}${e?.name ? ` ${e.name}` : ""})`;
-  // File stores: the message of a file-system error names only the path.
-  return `failed the check: ${code ?? e?.name ?? "error"}${e?.message && !status ? ` (${e.message})` : ""}`;
+  // File stores: the errno code says it; the message would repeat the path.
+  return `cannot be created or written (${code ?? e?.name ?? "error"})`;
 }
 
 class DeadlineError extends Error {}

@@ -69,9 +69,15 @@ export function parseStorageUrl(variable: string, value: string): StorageSpec {
   } catch {
     fail("credentials are not valid URL encoding (encode reserved characters with %XX)");
   }
-  const segments = url.pathname.split("/").filter(Boolean);
-  if (segments.some((s) => s === "." || s === "..")) fail("the key prefix may not contain . or .. segments");
-  const prefix = segments.length ? `${segments.map(decodeURIComponent).join("/")}/` : "";
+  let segments: string[] = [];
+  try {
+    segments = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    fail("the key prefix is not valid URL encoding");
+  }
+  if (segments.some((s) => s === "." || s === ".." || s.includes("/")))
+    fail("the key prefix may not contain . or .. segments or encoded slashes");
+  const prefix = segments.length ? `${segments.join("/")}/` : "";
 
   for (const key of url.searchParams.keys()) {
     if (!s3Params.has(key)) fail(`unknown parameter "${key}" (known: ${[...s3Params].join(", ")})`);
