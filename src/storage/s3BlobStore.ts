@@ -241,10 +241,22 @@ export class S3BlobStore implements RegionBlobStore {
   }
 
   private async putVerified(hash: string, bytes: Buffer, signal?: AbortSignal): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: this.chunkKey(hash), Body: bytes, ContentLength: bytes.length }),
-      { abortSignal: signal },
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: this.chunkKey(hash),
+      Body: bytes,
+      ContentLength: bytes.length,
+    });
+    // The chunk's name is the SHA-256 SigV4 signs as the payload hash: the SDK need not hash it again, and S3
+    // rejects the upload if the bytes it receives differ (XAmzContentSHA256Mismatch).
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers["x-amz-content-sha256"] = hash;
+        return next(args);
+      },
+      { step: "build", name: "chunkPayloadHash" },
     );
+    await this.client.send(command, { abortSignal: signal });
   }
 
   /** Re-stamps LastModified by copying the object onto itself (server-side; no bytes travel). Best effort. */
