@@ -5,7 +5,8 @@ import { config } from "../config.ts";
 import type { RegionBlobStore } from "./blobStore.ts";
 import { FileBlobStore, type FileBlobStoreOptions } from "./fileBlobStore.ts";
 import { assertRegionId } from "./keys.ts";
-import { S3BlobStore, s3ClientFor } from "./s3BlobStore.ts";
+import { S3BlobStore } from "./s3BlobStore.ts";
+import { s3ClientFor } from "./s3Client.ts";
 import type { RegionStorageSpec, StorageSpec } from "./storageConfig.ts";
 
 export type RegionalStorageOptions = FileBlobStoreOptions & {

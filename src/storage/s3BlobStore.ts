@@ -9,7 +9,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import { type ByteSource, DEFAULT_CHUNK_SIZE, type Manifest, type RegionBlobStore } from "./blobStore.ts";
 import { abortable, chunkBytes } from "./chunker.ts";
@@ -17,7 +17,7 @@ import { CorruptChunkError, ManifestNotFoundError, MissingChunkError } from "./e
 import { DEFAULT_GC_MIN_AGE_MS } from "./fileBlobStore.ts";
 import { assertBackupId, assertHash } from "./keys.ts";
 import { assertConsistent, parseManifest, serializeManifest } from "./manifest.ts";
-import type { S3StorageSpec } from "./storageConfig.ts";
+import { isNotFound } from "./s3Client.ts";
 
 export type S3BlobStoreOptions = {
   bucket: string;
@@ -33,26 +33,6 @@ export type S3BlobStoreOptions = {
 };
 
 const REFRESH_AFTER_MS = 10 * 60 * 1000;
-
-/** An S3 client for a spec: checksums only when an operation requires them (S3-compatible servers differ). */
-export function s3ClientFor(spec: S3StorageSpec, options: { maxAttempts?: number } = {}): S3Client {
-  return new S3Client({
-    region: spec.region,
-    endpoint: spec.endpoint,
-    forcePathStyle: spec.forcePathStyle,
-    credentials: { accessKeyId: spec.accessKeyId, secretAccessKey: spec.secretAccessKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-    maxAttempts: options.maxAttempts,
-    // A dead endpoint fails within seconds instead of hanging on connect.
-    requestHandler: { connectionTimeout: 5000 },
-  });
-}
-
-export const isNotFound = (error: unknown): boolean => {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404;
-};
 
 export class S3BlobStore implements RegionBlobStore {
   readonly bucket: string;
@@ -267,7 +247,7 @@ export class S3BlobStore implements RegionBlobStore {
         new CopyObjectCommand({
           Bucket: this.bucket,
           Key: key,
-          CopySource: encodeURI(`${this.bucket}/${key}`),
+          CopySource: `${this.bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
           MetadataDirective: "REPLACE",
           Metadata: { refreshed: new Date().toISOString() },
         }),

@@ -5,7 +5,8 @@ import { access, constants, mkdir } from "node:fs/promises";
 import { DeleteObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { StorageError } from "./errors.ts";
 import type { RegionalStorage } from "./regionalStorage.ts";
-import { isNotFound, type S3BlobStore, s3ClientFor } from "./s3BlobStore.ts";
+import type { S3BlobStore } from "./s3BlobStore.ts";
+import { isNotFound, s3ClientFor } from "./s3Client.ts";
 import { describeStorage, type S3StorageSpec, storageVariable } from "./storageConfig.ts";
 
 export class StorageCheckError extends StorageError {}

@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { HeadBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { s3ClientFor } from "../../src/storage/s3BlobStore.ts";
+import { s3ClientFor } from "../../src/storage/s3Client.ts";
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, startS3Server } from "../support/s3Server.ts";
 import { tempDir } from "./helpers.ts";
 
