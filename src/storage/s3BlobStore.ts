@@ -165,7 +165,7 @@ export class S3BlobStore implements RegionBlobStore {
     assertConsistent(manifest);
     // The invariant readers rely on: never publish a manifest whose chunks aren't all here.
     const distinct = [...new Set(manifest.chunks.map((chunk) => chunk.hash))];
-    await inBatches(distinct, 8, async (hash) => {
+    await inBatches(distinct, 32, async (hash) => {
       if (!(await this.hasChunk(hash))) throw new MissingChunkError(hash, manifest.backupId);
     });
     await this.client.send(
