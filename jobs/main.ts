@@ -9,7 +9,8 @@ import { storesForWorkers } from "../src/storage/regionAccess.ts";
 import { startWorkers } from "./workers.ts";
 
 const { values } = parseArgs({ options: { region: { type: "string", multiple: true } } });
-const runtime = await prepareRuntime(config, { migrate: false, embedded: false }).catch((error) => {
+const storageRegions = values.region?.length ? values.region : config.regions.map((region) => region.id);
+const runtime = await prepareRuntime(config, { migrate: false, embedded: false, storageRegions }).catch((error) => {
   console.error(error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`);
   process.exit(1);
 });

@@ -15,11 +15,15 @@ if (!ownsDatabase && !config.databaseUrl) {
   console.error("DATABASE_URL is not set; with WORKER_REGIONS set this process shares a database (set DATABASE_URL)");
   process.exit(1);
 }
-const runtime = await prepareRuntime(config, { migrate: ownsDatabase, embedded: ownsDatabase }).catch((error) => {
-  // One clear line, no stack: the variable and the address that did not answer.
-  console.error(error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`);
-  process.exit(1);
-});
+// The API may touch every region's store (deletions), so every region's store is checked.
+const storageRegions = config.regions.map((region) => region.id);
+const runtime = await prepareRuntime(config, { migrate: ownsDatabase, embedded: ownsDatabase, storageRegions }).catch(
+  (error) => {
+    // One clear line, no stack: the variable and the address that did not answer.
+    console.error(error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);
 console.log(`Mirror Vault Gateway: ${runtime.summary}`);
 
 const services = await createServices({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl });

@@ -5,8 +5,11 @@ import path from "node:path";
 import type { Config } from "./config.ts";
 import { startEmbeddedPostgres } from "./db/embeddedPostgres.ts";
 import { ensureDatabase } from "./db/ensureDatabase.ts";
-import { checkPostgres, checkRedis } from "./db/reachable.ts";
+import { checkPostgres, checkRedis, StartupError } from "./db/reachable.ts";
 import { applyMigrations } from "./db/schemaEngine.ts";
+import { createRegionalStorage } from "./services.ts";
+import { StorageError } from "./storage/errors.ts";
+import { checkRegionalStorage } from "./storage/storageCheck.ts";
 
 export type Runtime = {
   databaseUrl: string;
@@ -25,10 +28,11 @@ export function addressOf(url: string): string {
 
 export async function prepareRuntime(
   config: Config,
-  options: { migrate: boolean; embedded: boolean },
+  options: { migrate: boolean; embedded: boolean; storageRegions?: readonly string[] },
 ): Promise<Runtime> {
   // The configured services first: one that does not answer ends the start before anything is started.
   if (config.redisUrl) await checkRedis("REDIS_URL", config.redisUrl);
+  if (options.storageRegions?.length) await checkStorage(config, options.storageRegions);
   let databaseUrl = config.databaseUrl;
   let stop = async () => {};
   let database: string;
@@ -58,4 +62,22 @@ export async function prepareRuntime(
     throw error;
   }
   return { databaseUrl, redisUrl: config.redisUrl, summary: `database: ${database}; ${backends}`, stop };
+}
+
+/** The blob stores of the regions this process serves answer (STORAGE_<REGION> or STORAGE_DIR), or one line. */
+export async function checkStorage(
+  config: Config,
+  regionIds: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  let storage: ReturnType<typeof createRegionalStorage> | undefined;
+  try {
+    storage = createRegionalStorage(config, env);
+    await checkRegionalStorage(storage, regionIds);
+  } catch (error) {
+    if (error instanceof StorageError) throw new StartupError(error.message);
+    throw error;
+  } finally {
+    storage?.close();
+  }
 }

@@ -16,6 +16,7 @@ import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend 
 import { RegionQueues } from "./queue/queues.ts";
 import { createBandwidth } from "./storage/bandwidth.ts";
 import { RegionalStorage } from "./storage/regionalStorage.ts";
+import { regionStorageSpecs } from "./storage/storageConfig.ts";
 
 type Health = "ok" | "unavailable";
 
@@ -46,6 +47,7 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     kind: "simulator",
     databaseUrl: config.hanaSimulatorDatabaseUrl ?? simulatorDatabaseUrl(databaseUrl),
   });
+  const storage = createRegionalStorage(config);
   const queuesAnswer = (): Promise<unknown> =>
     backend.queues.kind === "redis" ? (backend.queues.connection as Redis).ping() : db.$queryRawUnsafe("select 1");
   return {
@@ -54,7 +56,7 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     events: backend.events,
     regions: new RegionCatalogue(config.regions),
     queues,
-    storage: new RegionalStorage(config.storageDir),
+    storage,
     hana: hana.connector,
     simulator: hana.simulator,
     clock: systemClock,
@@ -73,8 +75,21 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
       await backend.queues.close();
       await hana.close();
       await db.$disconnect();
+      storage.close();
     },
   };
+}
+
+/** Each region's blob store: the one STORAGE_<REGION> names, else a directory under STORAGE_DIR. */
+export function createRegionalStorage(
+  config: Pick<Config, "storageDir" | "regions">,
+  env: NodeJS.ProcessEnv = process.env,
+): RegionalStorage {
+  const specs = regionStorageSpecs(
+    config.regions.map((region) => region.id),
+    env,
+  );
+  return new RegionalStorage(config.storageDir, { specs });
 }
 
 async function redisBackends(url: string, prefix: string) {

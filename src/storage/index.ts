@@ -11,4 +11,18 @@ export {
   StorageError,
 } from "./errors.ts";
 export { DEFAULT_GC_MIN_AGE_MS, FileBlobStore, type FileBlobStoreOptions } from "./fileBlobStore.ts";
-export { RegionalStorage } from "./regionalStorage.ts";
+export { RegionalStorage, type RegionalStorageOptions } from "./regionalStorage.ts";
+export { S3BlobStore, type S3BlobStoreOptions } from "./s3BlobStore.ts";
+export { s3ClientFor } from "./s3Client.ts";
+export { checkRegionalStorage, StorageCheckError } from "./storageCheck.ts";
+export {
+  describeStorage,
+  type FileStorageSpec,
+  parseStorageUrl,
+  type RegionStorageSpec,
+  regionStorageSpecs,
+  type S3StorageSpec,
+  StorageConfigError,
+  type StorageSpec,
+  storageVariable,
+} from "./storageConfig.ts";
