@@ -54,7 +54,8 @@ export async function prepareRuntime(
     : "queues: BullMQ on PostgreSQL; events: PostgreSQL LISTEN/NOTIFY";
   try {
     if (options.migrate) {
-      await ensureDatabase(databaseUrl);
+      // The embedded server created its database already.
+      if (config.databaseUrl) await ensureDatabase(databaseUrl);
       await applyMigrations(databaseUrl);
     }
   } catch (error) {

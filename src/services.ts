@@ -48,8 +48,7 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     databaseUrl: config.hanaSimulatorDatabaseUrl ?? simulatorDatabaseUrl(databaseUrl),
   });
   const storage = createRegionalStorage(config);
-  const queuesAnswer = (): Promise<unknown> =>
-    backend.queues.kind === "redis" ? (backend.queues.connection as Redis).ping() : db.$queryRawUnsafe("select 1");
+  const redis = backend.queues.kind === "redis" ? (backend.queues.connection as Redis) : null;
   return {
     config,
     db,
@@ -63,10 +62,11 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     copySlots,
     bandwidth: createBandwidth(),
     async ready() {
-      const [postgres, queueState] = await Promise.allSettled([db.$queryRawUnsafe("select 1"), queuesAnswer()]);
+      const [postgres, queueState] = await Promise.allSettled([db.$queryRawUnsafe("select 1"), redis?.ping()]);
       const health = (check: PromiseSettledResult<unknown>): Health =>
         check.status === "fulfilled" ? "ok" : "unavailable";
-      return { postgres: health(postgres), queues: health(queueState) };
+      // On PostgreSQL the queues live in the product database: they answer when it does.
+      return { postgres: health(postgres), queues: health(redis ? queueState : postgres) };
     },
     async close() {
       await queues.close();

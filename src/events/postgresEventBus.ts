@@ -4,6 +4,7 @@
 import pg from "pg";
 import { pgIdentifier } from "../pgIdentifier.ts";
 import type { EventBus, EventTopic, Unsubscribe } from "./eventBus.ts";
+import { ListenerSets } from "./listenerSets.ts";
 
 /** NOTIFY payloads must stay under 8000 bytes; ids are short, so anything near this is a caller's bug. */
 const MAX_PAYLOAD_BYTES = 1000;
@@ -26,7 +27,7 @@ export function eventChannelName(prefix: string): string {
 }
 
 class PostgresEventBus implements EventBus {
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly listeners = new ListenerSets();
   /** Publishing fails fast when PostgreSQL is down (a mutation must not hang on a "look again" signal). */
   private readonly pool: pg.Pool;
   private listener: pg.Client | null = null;
@@ -55,7 +56,7 @@ class PostgresEventBus implements EventBus {
     client.on("notification", (message) => {
       if (message.channel !== this.channel || !message.payload) return;
       const [topic, id] = JSON.parse(message.payload) as [string, string];
-      this.dispatch(PostgresEventBus.key(topic, id));
+      this.listeners.dispatch(PostgresEventBus.key(topic, id));
     });
     try {
       await client.connect();
@@ -92,11 +93,7 @@ class PostgresEventBus implements EventBus {
     }
     // Events published while nobody listened are gone: tell every listener to look again (a spurious look is
     // harmless, a missed one is not).
-    for (const key of this.listeners.keys()) this.dispatch(key);
-  }
-
-  private dispatch(key: string) {
-    for (const listener of this.listeners.get(key) ?? []) listener();
+    for (const key of this.listeners.keys()) this.listeners.dispatch(key);
   }
 
   async publish(topic: EventTopic, id: string): Promise<void> {
@@ -107,19 +104,11 @@ class PostgresEventBus implements EventBus {
 
   async subscribe(topic: EventTopic, id: string, listener: () => void): Promise<Unsubscribe> {
     const key = PostgresEventBus.key(topic, id);
-    // Each closure is its own entry, so the same function subscribed twice is unsubscribed twice.
-    const entry = () => listener();
-    let set = this.listeners.get(key);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(key, set);
-    }
-    set.add(entry);
+    const { entry } = this.listeners.add(key, listener);
     // The one LISTEN covers every topic and id: resolve once it is in place (after a reconnect, if one is running).
     await this.listening;
     return async () => {
-      const current = this.listeners.get(key);
-      if (current?.delete(entry) && current.size === 0) this.listeners.delete(key);
+      this.listeners.remove(key, entry);
     };
   }
 

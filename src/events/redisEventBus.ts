@@ -3,6 +3,7 @@
 import type { Redis } from "ioredis";
 import { createRedis, waitReady } from "../redis.ts";
 import type { EventBus, EventTopic, Unsubscribe } from "./eventBus.ts";
+import { ListenerSets } from "./listenerSets.ts";
 
 export async function createRedisEventBus(options: { url: string; prefix: string }): Promise<EventBus> {
   const name = `${options.prefix.replace(/\s/g, "_")}:events`; // CLIENT SETNAME allows no spaces
@@ -19,7 +20,7 @@ export async function createRedisEventBus(options: { url: string; prefix: string
 }
 
 class RedisEventBus implements EventBus {
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly listeners = new ListenerSets();
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly channelPrefix: string;
@@ -30,16 +31,16 @@ class RedisEventBus implements EventBus {
     this.publisher = publisher;
     this.subscriber = subscriber;
     this.channelPrefix = channelPrefix;
-    subscriber.on("message", (channel: string) => this.dispatch(channel));
+    subscriber.on("message", (channel: string) => this.listeners.dispatch(channel));
     // Built once the connection is ready, so every later "ready" is a reconnect. ioredis subscribes again by
     // itself (after emitting "ready"), but events published meanwhile are gone: once the channels are confirmed
     // again, tell every listener to look again (a spurious look is harmless, a missed one is not).
     subscriber.on("ready", () => {
-      const channels = [...this.listeners.keys()];
+      const channels = this.listeners.keys();
       if (channels.length === 0) return;
       subscriber.subscribe(...channels).then(
         () => {
-          for (const channel of channels) this.dispatch(channel);
+          for (const channel of channels) this.listeners.dispatch(channel);
         },
         () => {}, // dropped again: the next "ready" retries
       );
@@ -50,41 +51,29 @@ class RedisEventBus implements EventBus {
     return `${this.channelPrefix}${topic}:${id}`;
   }
 
-  private dispatch(channel: string) {
-    for (const listener of this.listeners.get(channel) ?? []) listener();
-  }
-
   async publish(topic: EventTopic, id: string): Promise<void> {
     await this.publisher.publish(this.channel(topic, id), "");
   }
 
   async subscribe(topic: EventTopic, id: string, listener: () => void): Promise<Unsubscribe> {
     const channel = this.channel(topic, id);
-    // Each closure is its own entry, so the same function subscribed twice is unsubscribed twice.
-    const entry = () => listener();
-    let set = this.listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(channel, set);
+    const { entry, first } = this.listeners.add(channel, listener);
+    if (first) {
       // Commands on one connection run in order, so this SUBSCRIBE follows any UNSUBSCRIBE still in flight.
       // The caller sees a failure through `pending` below.
       this.track(channel, this.subscriber.subscribe(channel)).catch(() => {});
     }
-    set.add(entry);
     try {
       await this.pending.get(channel);
     } catch (error) {
-      set.delete(entry);
-      if (set.size === 0 && this.listeners.get(channel) === set) this.listeners.delete(channel);
+      this.listeners.remove(channel, entry);
       throw error;
     }
     let subscribed = true;
     return async () => {
       if (!subscribed) return;
       subscribed = false;
-      const current = this.listeners.get(channel);
-      if (!current?.delete(entry) || current.size > 0) return;
-      this.listeners.delete(channel);
+      if (!this.listeners.remove(channel, entry)) return;
       await this.track(channel, this.subscriber.unsubscribe(channel));
     };
   }

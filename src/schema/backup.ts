@@ -1,6 +1,5 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
-import { eventStream } from "../api/eventStream.ts";
 import { decodeId, tryDecodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { startHanaBackup } from "../domain/backups.ts";
@@ -136,7 +135,7 @@ builder.subscriptionField("backupUpdated", (t) =>
       const owned = await ctx.services.db.backup.findFirst({ where: { id, accountId }, select: { id: true } });
       if (!owned) throw new NotFound(`no Backup with id "${backupId}"`);
       yield* watchRow(
-        eventStream(ctx.services.events, "backup:updated", id),
+        { bus: ctx.services.events, topic: "backup:updated", id: id },
         () => ctx.services.db.backup.findUniqueOrThrow({ where: { id } }),
         (row) => row.status,
         (row) => row.status !== "RUNNING",

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
-import { eventStream } from "../api/eventStream.ts";
 import { decodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
@@ -206,7 +205,7 @@ builder.subscriptionField("hanaInstanceUpdated", (t) =>
       const id = decodeId("HanaInstance", instanceId, ["instanceId"]);
       await findInstance(ctx.services, accountOf(ctx), id);
       yield* watchRow(
-        eventStream(ctx.services.events, "instance:updated", id),
+        { bus: ctx.services.events, topic: "instance:updated", id: id },
         () => ctx.services.db.hanaInstance.findUniqueOrThrow({ where: { id } }),
         (row) => `${row.status}/${row.statusMessage}`,
         (row) => row.status !== "INITIALIZING",

@@ -2,7 +2,6 @@
 import { createGraphQLError } from "graphql-yoga";
 import { builder } from "../api/builder.ts";
 import { accountOf, type Context } from "../api/context.ts";
-import { eventStream } from "../api/eventStream.ts";
 import { decodeId } from "../api/ids.ts";
 import { clearLoaders, type ReplicationView } from "../api/loaders.ts";
 import { Conflict, type DomainError, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
@@ -107,7 +106,7 @@ async function* watchVault(ctx: Context, globalId: string): AsyncGenerator<Vault
   if (!first) throw createGraphQLError(`no vault with id "${globalId}"`, { extensions: { code: "NOT_FOUND" } });
   // Events say "look again"; watchRow also re-reads every second, so an event lost in flight costs a second.
   const rows = watchRow(
-    eventStream(events, "vault:replication", vaultId),
+    { bus: events, topic: "vault:replication", id: vaultId },
     async () => {
       clearLoaders(ctx.loaders);
       return db.vault.findFirst({

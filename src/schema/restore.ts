@@ -1,6 +1,5 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
-import { eventStream } from "../api/eventStream.ts";
 import { decodeId, tryDecodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
@@ -242,7 +241,7 @@ builder.subscriptionField("restoreUpdated", (t) =>
       const id = decodeId("Restore", restoreId, ["restoreId"]);
       await findRestore(ctx.services, accountOf(ctx), id);
       yield* watchRow(
-        eventStream(ctx.services.events, "restore:updated", id),
+        { bus: ctx.services.events, topic: "restore:updated", id: id },
         () => ctx.services.db.restore.findUniqueOrThrow({ where: { id } }),
         (row) => `${row.status}/${row.phase}/${row.progress}`,
         (row) => TERMINAL.has(row.status),

@@ -1,11 +1,15 @@
 // Subscriptions yield a row each time it changes. Events say "look again"; a slow re-read every second also
 // catches an event that fired before the listener was attached, so no update is ever lost.
+import { eventStream } from "../api/eventStream.ts";
+import type { EventBus, EventTopic } from "../events/eventBus.ts";
+
 export async function* watchRow<T>(
-  events: AsyncIterableIterator<unknown>,
+  source: { bus: EventBus; topic: EventTopic; id: string },
   read: () => Promise<T>,
   versionOf: (row: T) => string,
   isFinal: (row: T) => boolean,
 ): AsyncGenerator<T> {
+  const events = eventStream(source.bus, source.topic, source.id);
   let lastVersion = "";
   let pending = events.next();
   try {

@@ -12,12 +12,13 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { type ByteSource, DEFAULT_CHUNK_SIZE, type Manifest, type RegionBlobStore } from "./blobStore.ts";
-import { abortable, chunkBytes } from "./chunker.ts";
+import { chunkBytes } from "./chunker.ts";
 import { CorruptChunkError, ManifestNotFoundError, MissingChunkError } from "./errors.ts";
 import { DEFAULT_GC_MIN_AGE_MS } from "./fileBlobStore.ts";
 import { assertBackupId, assertHash } from "./keys.ts";
 import { assertConsistent, parseManifest, serializeManifest } from "./manifest.ts";
 import { isNotFound } from "./s3Client.ts";
+import { readBackupChunks } from "./verifiedRead.ts";
 
 export type S3BlobStoreOptions = {
   bucket: string;
@@ -116,28 +117,7 @@ export class S3BlobStore implements RegionBlobStore {
     signal?.throwIfAborted();
     const manifest = await this.readManifest(backupId);
     if (!manifest) throw new ManifestNotFoundError(backupId, this.regionId);
-    for (const { hash, size } of manifest.chunks) {
-      signal?.throwIfAborted();
-      const pieces = this.readObject(hash, backupId, signal);
-      if (!verify) {
-        yield* abortable(pieces, signal);
-        continue;
-      }
-      // Buffer the one chunk so nothing unverified is handed out; stop early on an object longer than it should be.
-      const buffers: Buffer[] = [];
-      let length = 0;
-      const hasher = createHash("sha256");
-      for await (const piece of abortable(pieces, signal)) {
-        length += piece.length;
-        if (length > size) throw new CorruptChunkError(hash, `longer than its ${size} bytes`, backupId);
-        hasher.update(piece);
-        buffers.push(piece);
-      }
-      if (length !== size) throw new CorruptChunkError(hash, `${length} bytes instead of ${size}`, backupId);
-      const actual = hasher.digest("hex");
-      if (actual !== hash) throw new CorruptChunkError(hash, `content hashes to ${actual}`, backupId);
-      yield buffers.length === 1 ? buffers[0] : Buffer.concat(buffers, length);
-    }
+    yield* readBackupChunks(manifest, (hash) => this.readObject(hash, backupId, signal), { verify, signal });
   }
 
   readChunk(hash: string): AsyncIterable<Buffer> {

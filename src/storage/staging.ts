@@ -1,8 +1,3 @@
-// A restore's local staging folder: the chunks of its backups, read once from a region's store, verified (size and
-// SHA-256) on the way in, and kept as plain files so recovery streams them from local disk instead of reading the
-// store a second time. Layout: <root>/<restoreId>/<runId>/<hash>. One folder per run, so a run that lost its lease
-// and cleans up late never deletes the files of the run that took over.
-import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,6 +5,7 @@ import type { ChunkRef, Manifest, RegionBlobStore } from "./blobStore.ts";
 import { abortable } from "./chunker.ts";
 import { CorruptChunkError, ManifestNotFoundError, StorageError } from "./errors.ts";
 import { assertBackupId } from "./keys.ts";
+import { checkChunk } from "./verifiedRead.ts";
 
 export class ChunkStaging {
   /** Chunks already staged (shared chunks are fetched once per restore). */
@@ -115,17 +111,9 @@ export class ChunkStaging {
     const temp = `${this.path(hash)}.part`;
     const file = await open(temp, "w");
     try {
-      const hasher = createHash("sha256");
-      let length = 0;
-      for await (const piece of abortable(store.readChunk(hash), signal)) {
-        length += piece.length;
-        if (length > size) throw new CorruptChunkError(hash, `longer than its ${size} bytes`);
-        hasher.update(piece);
+      for await (const piece of checkChunk(abortable(store.readChunk(hash), signal), { hash, size })) {
         await file.write(piece);
       }
-      if (length !== size) throw new CorruptChunkError(hash, `${length} bytes instead of ${size}`);
-      const actual = hasher.digest("hex");
-      if (actual !== hash) throw new CorruptChunkError(hash, `content hashes to ${actual}`);
     } finally {
       await file.close();
     }

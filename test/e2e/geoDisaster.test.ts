@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventStream } from "../../src/api/eventStream.ts";
 import { jobIds } from "../../src/queue/queues.ts";
 import { watchRow } from "../../src/schema/watchRow.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
@@ -105,7 +104,7 @@ afterAll(async () => {
 
 async function restoreEnds(restoreId: string, timeoutMs = 120_000) {
   const rows = watchRow(
-    eventStream(gw.services.events, "restore:updated", restoreId),
+    { bus: gw.services.events, topic: "restore:updated", id: restoreId },
     () => gw.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } }),
     (row) => `${row.status}/${row.phase}/${row.progress}`,
     (row) => ["COMPLETE", "PARTIAL_COMPLETE", "FAILED", "CANCELED"].includes(row.status),

@@ -7,7 +7,6 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcileOnce } from "../../jobs/reconciler.ts";
 import { startRegionWorkers } from "../../jobs/regionWorkers.ts";
-import { eventStream } from "../../src/api/eventStream.ts";
 import { jobIds } from "../../src/queue/queues.ts";
 import { watchRow } from "../../src/schema/watchRow.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
@@ -74,7 +73,7 @@ function startWorkerProcess(): ChildProcess {
 /** Resolves when the restore row reaches one of the phases, woken by the restore's own events (bounded). */
 async function phaseReached(restoreId: string, phases: string[], timeoutMs = 60_000) {
   const rows = watchRow(
-    eventStream(gw.services.events, "restore:updated", restoreId),
+    { bus: gw.services.events, topic: "restore:updated", id: restoreId },
     () => gw.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } }),
     (row) => `${row.status}/${row.phase}/${row.progress}`,
     (row) => phases.includes(row.phase ?? "") || ["COMPLETE", "FAILED", "CANCELED"].includes(row.status),
