@@ -9,5 +9,7 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     setupFiles: ["test/support/setup.ts"],
+    // In-process services log warnings and errors only; processes a test starts log at info (their readiness line).
+    env: { LOG_LEVEL: "warn" },
   },
 });

@@ -8,6 +8,7 @@ import { reconcileHistoricalSyncs } from "../src/domain/mirrors/historicalSync.t
 import type { Ports } from "../src/domain/ports.ts";
 import { sweepRestoreStaging } from "../src/domain/restores/index.ts";
 import { reconcileStorageGc } from "../src/domain/storageGc.ts";
+import { log, withLogFields } from "../src/log/index.ts";
 import { reconcileRestores } from "./restore.ts";
 
 type ReconcilePorts = Pick<Ports, "db" | "queues" | "clock" | "config">;
@@ -23,12 +24,16 @@ export const reconcileSteps: [name: string, step: (ports: ReconcilePorts, region
   ["storage gc", reconcileStorageGc],
 ];
 
-export async function reconcileOnce(ports: ReconcilePorts, regionIds: string[]) {
+export function reconcileOnce(ports: ReconcilePorts, regionIds: string[]) {
+  return withLogFields({ component: "reconciler" }, () => reconcilePass(ports, regionIds));
+}
+
+async function reconcilePass(ports: ReconcilePorts, regionIds: string[]) {
   for (const [name, step] of reconcileSteps) {
     try {
       await step(ports, regionIds);
     } catch (error) {
-      console.error(`[reconciler] ${name}: ${(error as Error).message}`);
+      log.error({ err: error, step: name }, "reconciler step failed; the next pass tries again");
     }
   }
 }

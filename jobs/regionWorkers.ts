@@ -3,6 +3,8 @@
 import type { Job } from "bullmq";
 import type { Config } from "../src/config.ts";
 import type { Ports } from "../src/domain/ports.ts";
+import { type LogFields, log, withLogFields } from "../src/log/index.ts";
+import { jobDuration, jobsFailed } from "../src/metrics/jobMetrics.ts";
 import { QUEUE_KINDS, type QueueKind } from "../src/queue/queues.ts";
 import { createRegionWorker } from "../src/queue/regionWorker.ts";
 import { backup, failBackupJob, logBackup } from "./backup.ts";
@@ -32,6 +34,39 @@ const onFinalFailure: Partial<Record<string, (ports: Ports, job: Job, error: Err
   initialize: failInitializeJob,
 };
 
+/** What each line a job logs carries: the job, its queue and region, the ids it works on and the request behind it. */
+function jobLogFields(regionId: string, kind: QueueKind, job: Job): LogFields {
+  const data = (job.data ?? {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof data[key] === "string" ? (data[key] as string) : undefined);
+  return {
+    requestId: text("requestId"),
+    jobId: job.id,
+    job: job.name,
+    queue: kind,
+    region: regionId,
+    restoreId: text("restoreId"),
+    backupId: text("backupId"),
+    mirrorVaultId: text("mirrorVaultId"),
+    instanceId: text("instanceId"),
+  };
+}
+
+/** Runs one attempt with its log fields, timing it; a job moved to delayed (DelayedError) is neither. */
+async function runAttempt(regionId: string, kind: QueueKind, job: Job, run: () => Promise<unknown>) {
+  return withLogFields(jobLogFields(regionId, kind, job), async () => {
+    const timer = jobDuration.startTimer({ region: regionId, queue: kind, job: job.name });
+    try {
+      const result = await run();
+      const seconds = timer({ outcome: "completed" });
+      log.info({ durationMs: Math.round(seconds * 1000) }, "job completed");
+      return result;
+    } catch (error) {
+      if ((error as Error).name !== "DelayedError") timer({ outcome: "failed" });
+      throw error;
+    }
+  });
+}
+
 export type WorkerSettings = Pick<Config, "workerConcurrency" | "leaseMs">;
 
 export type RegionWorkers = { regionId: string; close(): Promise<void> };
@@ -55,7 +90,7 @@ export function startRegionWorkers(
       async (job, token) => {
         const processor = processors[kind][job.name];
         if (!processor) throw new Error(`no processor for ${kind} job "${job.name}"`);
-        return processor(ports, job, { regionId, token });
+        return runAttempt(regionId, kind, job, () => processor(ports, job, { regionId, token }));
       },
       {
         concurrency: options.concurrency?.[kind] ?? settings.workerConcurrency[kind],
@@ -67,17 +102,21 @@ export function startRegionWorkers(
     worker.on("failed", (job, error) => {
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === "UnrecoverableError";
-      console.error(
-        `[${regionId}.${kind}] ${job.name} ${job.id} failed${final ? "" : " (will retry)"}: ${error.message}`,
-      );
-      // If this write fails too, the reconciler finds the row unfinished and runs the job again.
-      if (final) {
-        void onFinalFailure[job.name]?.(ports, job, error).catch((e) =>
-          console.error(`[${regionId}.${kind}] ${e.message}`),
+      jobsFailed.inc({ region: regionId, queue: kind, job: job.name, final: String(final) });
+      withLogFields(jobLogFields(regionId, kind, job), () => {
+        log.error(
+          { err: error, attemptsMade: job.attemptsMade, final },
+          final ? "job failed" : "job failed, will retry",
         );
-      }
+        // If this write fails too, the reconciler finds the row unfinished and runs the job again.
+        if (final) {
+          void onFinalFailure[job.name]?.(ports, job, error).catch((e) =>
+            log.error({ err: e }, "recording the job's final failure failed"),
+          );
+        }
+      });
     });
-    worker.on("error", (error) => console.error(`[${regionId}.${kind}] worker error: ${error.message}`));
+    worker.on("error", (error) => log.error({ err: error, region: regionId, queue: kind }, "worker error"));
     return worker;
   });
   return {

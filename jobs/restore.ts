@@ -2,6 +2,7 @@
 // of its region. BullMQ's part: wait out another run's lease, refuse a job queued in the wrong region (R12), and
 // record the final failure.
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import { endedRestoreFigures } from "../src/domain/operations.ts";
 import type { Ports } from "../src/domain/ports.ts";
 import {
   enqueueRestore,
@@ -10,6 +11,8 @@ import {
   unfinishedRestores,
   WrongRegion,
 } from "../src/domain/restores/index.ts";
+import { log } from "../src/log/index.ts";
+import { observeRestore } from "../src/metrics/jobMetrics.ts";
 import type { JobContext } from "./jobContext.ts";
 
 type RestoreJob = Job<{ restoreId: string }>;
@@ -25,8 +28,10 @@ export async function restore(
   job: RestoreJob,
   ctx: JobContext,
 ) {
+  const since = new Date();
   try {
     const result = await runRestoreInDomain(ports, job.data.restoreId, { regionId: ctx.regionId });
+    if (result.kind === "finished") await recordRestoreFigures(ports, job.data.restoreId, since);
     if (result.kind === "leased") {
       // Another worker holds a live lease: look again when it would have expired.
       await job.moveToDelayed(result.retryAt.getTime() + 100, ctx.token);
@@ -34,7 +39,7 @@ export async function restore(
     }
   } catch (error) {
     if (!(error instanceof WrongRegion)) throw error;
-    console.error(`[${ctx.regionId}.restore] refusing job ${job.id}: ${error.message}`);
+    log.error({ err: error }, "refusing a restore job queued in another region (R12)");
     throw new MisroutedRestoreJob(error.message);
   }
 }
@@ -42,7 +47,18 @@ export async function restore(
 /** After the last attempt the restore is FAILED with the reason; a misrouted job leaves the restore alone. */
 export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">, job: RestoreJob, error: Error) {
   if (error instanceof MisroutedRestoreJob) return;
+  const since = new Date();
   await failRestoreRow(ports, job.data.restoreId, error.message);
+  await recordRestoreFigures(ports, job.data.restoreId, since);
+}
+
+/** Restore duration and throughput, when this run ended the restore; metrics never fail the job. */
+async function recordRestoreFigures(ports: Pick<Ports, "db">, restoreId: string, since: Date) {
+  const figures = await endedRestoreFigures(ports, restoreId, since).catch((error) => {
+    log.warn({ err: error }, "could not read the restore's figures for its metrics");
+    return null;
+  });
+  if (figures) observeRestore(figures);
 }
 
 /** Reconciler step: restores the database says are unfinished get their job back (a no-op while it exists). */

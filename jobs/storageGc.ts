@@ -3,6 +3,7 @@
 import { type Job, UnrecoverableError } from "bullmq";
 import type { Ports } from "../src/domain/ports.ts";
 import { collectStorageGarbage, type StorageGcData } from "../src/domain/storageGc.ts";
+import { log } from "../src/log/index.ts";
 import type { JobContext } from "./jobContext.ts";
 
 export async function runStorageGc(ports: Pick<Ports, "storage" | "config">, job: Job<StorageGcData>, ctx: JobContext) {
@@ -14,7 +15,7 @@ export async function runStorageGc(ports: Pick<Ports, "storage" | "config">, job
   const started = Date.now();
   const { removedChunks } = await collectStorageGarbage(ports, regionId);
   if (removedChunks > 0) {
-    console.log(`[${regionId}.maintenance] storage GC removed ${removedChunks} chunks in ${Date.now() - started} ms`);
+    log.info({ removedChunks, durationMs: Date.now() - started }, "storage GC removed unreferenced chunks");
   }
   return { removedChunks };
 }

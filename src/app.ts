@@ -2,10 +2,14 @@
 import { createServer, type Server } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createGraphQLError, createYoga } from "graphql-yoga";
+import { createAdminRoutes } from "./api/adminRoutes.ts";
 import type { Context, Viewer } from "./api/context.ts";
 import { maskGatewayError } from "./api/errorMasking.ts";
+import { useGraphQLMetrics } from "./api/graphqlMetrics.ts";
 import { createLoaders } from "./api/loaders.ts";
+import { REQUEST_ID_HEADER, requestIdFrom, useRequestLog } from "./api/requestLog.ts";
 import { accountForApiKey, isAdminKey } from "./domain/accounts.ts";
+import { addLogFields } from "./log/index.ts";
 import { schema } from "./schema/index.ts";
 import type { Services } from "./services.ts";
 
@@ -23,6 +27,7 @@ async function viewerFor(services: Services, request: Request): Promise<Viewer> 
   if (isAdminKey(key, services.config.adminApiKey)) return { kind: "admin" };
   const accountId = await accountForApiKey(services.db, key);
   if (!accountId) throw unauthorized("invalid API key");
+  addLogFields({ accountId });
   return { kind: "account", accountId };
 }
 
@@ -53,6 +58,7 @@ export function createGateway(services: Services) {
     // Unexpected errors reach the client as "Unexpected error." with no stack; the log keeps them, without inputs.
     maskedErrors: { maskError: maskGatewayError },
     logging: false,
+    plugins: [useRequestLog(), useGraphQLMetrics()],
   });
 }
 
@@ -64,7 +70,12 @@ async function readiness(services: Services) {
 
 export function createHttpServer(services: Services): Server {
   const yoga = createGateway(services);
+  const adminRoutes = createAdminRoutes(services);
   return createServer(async (req, res) => {
+    // Every response names its request; GraphQL's request log (src/api/requestLog.ts) takes the same id.
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
+    req.headers[REQUEST_ID_HEADER] = requestId;
+    res.setHeader(REQUEST_ID_HEADER, requestId);
     const path = req.url?.split("?")[0];
     if (path === "/health") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok" }));
@@ -79,6 +90,8 @@ export function createHttpServer(services: Services): Server {
       res.writeHead(302, { location: "/graphql" }).end();
       return;
     }
+    // /metrics and /admin/queues (the admin key).
+    if (await adminRoutes(req, res)) return;
     return yoga(req, res);
   });
 }

@@ -1,5 +1,6 @@
 // Configuration from the environment; the defaults serve a local machine (README "Configuration").
 import { createHash } from "node:crypto";
+import { LOG_LEVELS, type LogLevel } from "./log/logger.ts";
 import { copyBandwidthFromEnv } from "./transferConfig.ts";
 
 export type RegionInfo = { id: string; name: string };
@@ -46,6 +47,14 @@ function parseWorkerRegions(value: string | undefined): string[] | undefined {
   if (!trimmed || trimmed === "all") return undefined;
   if (trimmed === "none") return [];
   return trimmed.split(",").map((id) => id.trim());
+}
+
+/** `LOG_LEVEL`: pino's level names. */
+function logLevelFromEnv(): LogLevel {
+  const value = process.env.LOG_LEVEL?.trim() || "info";
+  if (!(LOG_LEVELS as readonly string[]).includes(value))
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+  return value as LogLevel;
 }
 
 const secret = process.env.SECRET_KEY ?? "mirror-vault-gateway-local-development-secret";
@@ -98,6 +107,10 @@ export const config = {
   copyConcurrencyPerRegionPair: concurrencyFromEnv("COPY_CONCURRENCY_PER_REGION_PAIR", 4),
   /** Bytes/s of copies per region pair, per process (src/transferConfig.ts); unset: unlimited. */
   copyBandwidth: copyBandwidthFromEnv(process.env, parseRegions(process.env.REGIONS)),
+  /** The least severe log level written (JSON lines on stdout). */
+  logLevel: logLevelFromEnv(),
+  /** Set: /metrics is served on this port with no key (and not on PORT); unset: on PORT, behind the admin key. */
+  metricsPort: process.env.METRICS_PORT ? intFromEnv("METRICS_PORT", 0) : undefined,
 };
 
 export type Config = typeof config;

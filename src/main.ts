@@ -4,15 +4,19 @@
 // such a process is one of several, so like `npm run worker` it needs DATABASE_URL and leaves migrations to
 // `npm run migrate`.
 import { startWorkers } from "../jobs/workers.ts";
+import { apiMetrics } from "./api/adminRoutes.ts";
 import { createHttpServer } from "./app.ts";
 import { config } from "./config.ts";
 import { StartupError } from "./db/reachable.ts";
+import { log } from "./log/index.ts";
+import { startMetricsServer } from "./metrics/server.ts";
 import { prepareRuntime } from "./runtime.ts";
 import { createServices } from "./services.ts";
 
+log.level = config.logLevel;
 const ownsDatabase = config.workerRegions === undefined;
 if (!ownsDatabase && !config.databaseUrl) {
-  console.error("DATABASE_URL is not set; with WORKER_REGIONS set this process shares a database (set DATABASE_URL)");
+  log.fatal("DATABASE_URL is not set; with WORKER_REGIONS set this process shares a database (set DATABASE_URL)");
   process.exit(1);
 }
 // The API may touch every region's store (deletions), so every region's store is checked.
@@ -20,33 +24,38 @@ const storageRegions = config.regions.map((region) => region.id);
 const runtime = await prepareRuntime(config, { migrate: ownsDatabase, embedded: ownsDatabase, storageRegions }).catch(
   (error) => {
     // One clear line, no stack: the variable and the address that did not answer.
-    console.error(error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`);
+    if (error instanceof StartupError) log.fatal(error.message);
+    else log.fatal({ err: error }, "cannot start");
     process.exit(1);
   },
 );
-console.log(`Mirror Vault Gateway: ${runtime.summary}`);
+log.info(`Mirror Vault Gateway: ${runtime.summary}`);
 
 const services = await createServices({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl });
 const regionIds = config.workerRegions ?? services.regions.all.map((region) => region.id);
 try {
   for (const id of regionIds) services.regions.require(id, ["WORKER_REGIONS"]);
 } catch (error) {
-  console.error(`WORKER_REGIONS: ${(error as Error).message}`);
+  log.fatal(`WORKER_REGIONS: ${(error as Error).message}`);
   await services.close();
   await runtime.stop();
   process.exit(1);
 }
 // No regions: no workers and no reconciler either (the reconciler re-queues only its own regions' work).
 const workers = regionIds.length ? await startWorkers(services, services.config, regionIds) : null;
-console.log(regionIds.length ? `workers running for ${regionIds.join(", ")}` : "workers: none (API only)");
+log.info(regionIds.length ? `workers running for ${regionIds.join(", ")}` : "workers: none (API only)");
 const server = createHttpServer(services);
+// METRICS_PORT: /metrics on its own port, with no key; unset: on PORT behind the admin key (src/api/adminRoutes.ts).
+const metricsServer =
+  config.metricsPort === undefined ? null : await startMetricsServer(config.metricsPort, apiMetrics(services));
 server.listen(config.port, () => {
-  console.log(`GraphiQL at http://localhost:${config.port}/graphql`);
+  log.info(`GraphiQL at http://localhost:${config.port}/graphql`);
 });
 
 async function shutdown(signal: string) {
-  console.log(`${signal}: shutting down`);
+  log.info(`${signal}: shutting down`);
   const stopped = new Promise((resolve) => server.close(resolve));
+  metricsServer?.close();
   server.closeIdleConnections();
   await workers?.close();
   await services.close();

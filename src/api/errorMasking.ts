@@ -4,7 +4,7 @@ import { PothosValidationError } from "@pothos/core";
 import type { GraphQLError } from "graphql";
 import { createGraphQLError, maskError } from "graphql-yoga";
 import { DomainError, errorCode } from "../domain/errors.ts";
-import { Prisma } from "../generated/prisma/client.ts";
+import { log } from "../log/index.ts";
 
 /**
  * graphql-js repeats a whole invalid variable in its message (`Variable "$input" got invalid value { ...,
@@ -18,17 +18,6 @@ export function redactVariableError(message: string): string {
   const head = message.slice(0, reasonAt >= 0 ? reasonAt : message.length);
   const path = / at "([^"]+)"$/.exec(head)?.[1];
   return `Variable "${match[1]}" got an invalid value${path ? ` at "${path}"` : ""}${reason ? `; ${reason}` : ""}`;
-}
-
-/** One log line per unexpected error, without the query arguments Prisma errors embed. */
-function describeForLog(error: unknown): string {
-  if (error instanceof Prisma.PrismaClientKnownRequestError) {
-    return `${error.name} ${error.code} ${JSON.stringify(error.meta ?? {})}`;
-  }
-  if (error instanceof Prisma.PrismaClientValidationError) return `${error.name} (invalid query arguments)`;
-  if (error instanceof Error)
-    return `${error.name}: ${error.message.split("\n")[0]}\n${error.stack?.split("\n").slice(1, 6).join("\n")}`;
-  return String(error);
 }
 
 export function maskGatewayError(error: unknown, message: string, isDev?: boolean) {
@@ -49,7 +38,8 @@ export function maskGatewayError(error: unknown, message: string, isDev?: boolea
     });
   }
   if (original !== undefined || !(error as { extensions?: { http?: unknown } }).extensions?.http) {
-    console.error("[graphql]", describeForLog(original ?? error));
+    // The cause and stack stay in the log (src/log/errors.ts keeps no input value); the client sees none of it.
+    log.error({ err: original ?? error }, "unexpected error in a GraphQL operation");
   }
   return maskError(error, message, isDev);
 }

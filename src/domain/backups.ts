@@ -1,6 +1,7 @@
 // Backups into SOURCE vaults (R6): starting one (the RUNNING row is the promise), taking it on the region's worker,
 // and the automatic LOG backups every instance gets.
 import { HanaPreconditionError } from "../hana/connector.ts";
+import { log } from "../log/index.ts";
 import { jobIds } from "../queue/queues.ts";
 import { FailedPrecondition, InvalidInput } from "./errors.ts";
 import { findInstance } from "./hanaInstances.ts";
@@ -107,7 +108,7 @@ export async function queueBackup(
 export async function enqueueBackup(ports: Pick<Ports, "queues">, regionId: string, backupId: string) {
   await ports.queues
     .ensure(regionId, "backup", "backup", { backupId }, { jobId: jobIds.backup(backupId) })
-    .catch((error) => console.error("[backup] could not queue; the reconciler will", error.message));
+    .catch((error) => log.warn({ err: error, backupId }, "could not queue the backup; the reconciler will"));
 }
 
 /**

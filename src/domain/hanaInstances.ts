@@ -1,6 +1,7 @@
 // SAP HANA instances (R13, R16, R18): registration, the connection check on the region's worker, deletion, and
 // simulated writes.
 import { HanaConnectError, HanaPreconditionError } from "../hana/connector.ts";
+import { log } from "../log/index.ts";
 import { jobIds } from "../queue/queues.ts";
 import { Conflict, FailedPrecondition, InvalidInput, NotFound } from "./errors.ts";
 import { scheduleLogBackups } from "./logBackups.ts";
@@ -80,7 +81,9 @@ export async function registerHanaInstance(
       { instanceId: instance.id },
       { jobId: jobIds.initialize(instance.id) },
     )
-    .catch((error) => console.error("[register] could not queue initialization", error.message));
+    .catch((error) =>
+      log.warn({ err: error, instanceId: instance.id }, "could not queue the initialization; the reconciler will"),
+    );
   return instance;
 }
 

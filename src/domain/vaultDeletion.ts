@@ -1,4 +1,5 @@
 import { Prisma } from "../generated/prisma/client.ts";
+import { log } from "../log/index.ts";
 import { FailedPrecondition } from "./errors.ts";
 import { teardownMirror } from "./mirrors/mirrorVaults.ts";
 import type { Ports } from "./ports.ts";
@@ -32,8 +33,5 @@ export async function deleteVault(ports: Pick<Ports, "db" | "queues" | "storage"
 }
 
 function logCleanupError(error: unknown) {
-  console.error(
-    "[delete] clean-up after deletion failed; the storage GC reclaims what is left:",
-    (error as Error).message,
-  );
+  log.warn({ err: error }, "clean-up after deletion failed; the storage GC reclaims what is left");
 }

@@ -1,6 +1,7 @@
 // The simulator's connection to its own PostgreSQL database (never the product's): a `pg` pool whose bigint
 // columns come back as `bigint` (log positions exceed 2^53 in principle), plus a transaction helper.
 import pg from "pg";
+import { log } from "../log/index.ts";
 
 /** The simulator's database: a pool of connections to it. */
 export type SimDb = pg.Pool;
@@ -32,7 +33,7 @@ export function createSimPool(databaseUrl: string, options: SimPoolOptions = {})
     types,
   });
   // An idle connection that breaks must not crash the process; the next query gets a fresh one.
-  pool.on("error", (error) => console.error("[hana simulator pool]", error.message));
+  pool.on("error", (error) => log.warn({ err: error, component: "hana simulator pool" }, "idle connection failed"));
   return pool;
 }
 

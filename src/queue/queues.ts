@@ -1,5 +1,6 @@
 // Producer side of the regional work queues. Work for a region is only ever consumed by that region's workers.
 import type { JobsOptions } from "bullmq";
+import { currentLogFields } from "../log/context.ts";
 import type { QueueBackend } from "./queueBackend.ts";
 
 /**
@@ -23,6 +24,12 @@ export const jobIds = {
   restore: (restoreId: string) => `restore-${restoreId}`,
   storageGcScheduler: (regionId: string) => `storage-gc-${regionId}`,
 };
+
+/** A job carries the id of the request that queued it, so the job's log lines name that request. */
+function withRequestId(data: object): object {
+  const { requestId } = currentLogFields();
+  return requestId ? { ...data, requestId } : data;
+}
 
 const defaultJobOptions: JobsOptions = {
   attempts: 5,
@@ -61,7 +68,7 @@ export class RegionQueues {
   }
 
   async add(regionId: string, kind: QueueKind, name: string, data: object, options: JobsOptions & { jobId: string }) {
-    return this.get(regionId, kind).add(name, data, options);
+    return this.get(regionId, kind).add(name, withRequestId(data), options);
   }
 
   /**
@@ -83,7 +90,7 @@ export class RegionQueues {
       if (state !== "completed") return; // waiting, delayed, active or prioritized: it will run
       await existing.remove();
     }
-    await queue.add(name, data, options);
+    await queue.add(name, withRequestId(data), options);
   }
 
   /** Removes a job unless it is running (a running job notices its row is gone and stops). */

@@ -30,6 +30,7 @@ const env: NodeJS.ProcessEnv = {
   STORAGE_DIR: storageDir,
   PORT: String(PORT),
   ADMIN_API_KEY: ADMIN_KEY,
+  LOG_LEVEL: "info",
 };
 env.HISTORICAL_SYNC_DELAY_MS = "3000";
 delete env.DATABASE_URL;
@@ -73,5 +74,6 @@ while (!stopped && Date.now() < deadline) {
   if (!stopped) await new Promise((resolve) => setTimeout(resolve, 200));
 }
 rmSync(storageDir, { recursive: true, force: true });
-const logs = lines.filter((line) => !line.startsWith("npm warn") && !line.startsWith(">"));
+// The service's lines are JSON (pino): the messages, in order.
+const logs = lines.filter((line) => line.startsWith("{")).map((line) => (JSON.parse(line) as { msg: string }).msg);
 console.log(`RESULT ${JSON.stringify({ external, tour, error, stopped, logs })}`);

@@ -33,7 +33,11 @@ function start(env: Record<string, string>) {
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
     child.once("exit", (code) => {
-      const lines = output.split("\n").filter((l) => l.trim() && !l.startsWith("npm warn") && !l.startsWith(">"));
+      // The service logs JSON lines (pino): their messages.
+      const lines = output
+        .split("\n")
+        .filter((l) => l.trim() && !l.startsWith("npm warn") && !l.startsWith(">"))
+        .map((l) => (l.startsWith("{") ? (JSON.parse(l) as { msg: string }).msg : l));
       resolve({ code, lines, ms: Date.now() - started });
     });
   });

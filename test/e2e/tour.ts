@@ -154,10 +154,11 @@ export function tourSteps(baseUrl: string, apiKey: string) {
   return { gql, waitFor, sourceVault, instance, write, backup };
 }
 
-export async function runTour(baseUrl: string, adminKey: string): Promise<TourResult> {
+/** The tour as a new account (`apiKey`: an account made beforehand, e.g. to look for its key in the logs). */
+export async function runTour(baseUrl: string, adminKey: string, apiKey?: string): Promise<TourResult> {
   const { gql, waitFor, sourceVault, instance, write, backup } = tourSteps(
     baseUrl,
-    await createAccount(baseUrl, adminKey),
+    apiKey ?? (await createAccount(baseUrl, adminKey)),
   );
   const vaultA = await sourceVault("cn-hangzhou", "prod");
   const instanceA = await instance("cn-hangzhou", vaultA, "PRD");

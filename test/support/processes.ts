@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import path from "node:path";
+import { createInterface } from "node:readline";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -28,24 +29,25 @@ export async function startProcess(
 ): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", ...args], {
     cwd: root,
-    env: { ...process.env, ...env },
+    // The readiness lines are info lines (vitest's own processes log warnings only).
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const proc = { name, child, lines: [] as string[] };
   started.add(proc);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} not ready in ${timeoutMs} ms:\n${log(proc)}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString().split("\n").filter(Boolean)) {
-        proc.lines.push(line);
-        if (ready.test(line)) {
-          clearTimeout(timer);
-          resolve();
-        }
+    // Whole lines (a chunk may end mid-line): each JSON log line is read as one.
+    const onLine = (line: string) => {
+      if (!line) return;
+      proc.lines.push(line);
+      if (ready.test(line)) {
+        clearTimeout(timer);
+        resolve();
       }
     };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
+    for (const stream of [child.stdout, child.stderr])
+      if (stream) createInterface({ input: stream }).on("line", onLine);
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited (${code ?? signal}):\n${log(proc)}`));

@@ -1,5 +1,6 @@
 // Mirror vaults (R2, R3, R5, R18): creation with its Replication row and delayed historical sync, and teardown.
 import { Prisma } from "../../generated/prisma/client.ts";
+import { log } from "../../log/index.ts";
 import { jobIds } from "../../queue/queues.ts";
 import { Conflict, FailedPrecondition, InvalidInput } from "../errors.ts";
 import type { Ports } from "../ports.ts";
@@ -82,11 +83,11 @@ export async function createMirrorVault(
   }
   // The Replication row is the promise; if this add is lost, the reconciler re-adds it.
   await scheduleHistoricalSync(ports, mirror.id, input.regionId, scheduledAt).catch((error) => {
-    console.error(`[mirror] could not queue the historical sync of ${mirror.id}: ${(error as Error).message}`);
+    log.warn({ err: error, mirrorVaultId: mirror.id }, "could not queue the historical sync; the reconciler will");
   });
   // A backup that completed while the mirror row was being written saw no mirror: copy it now (R8), not later.
   await enqueueMissingCopies(ports, mirror.id, input.regionId).catch((error) => {
-    console.error(`[mirror] could not queue missed copies for ${mirror.id}: ${(error as Error).message}`);
+    log.warn({ err: error, mirrorVaultId: mirror.id }, "could not queue missed copies; the reconciler will");
   });
   return mirror;
 }

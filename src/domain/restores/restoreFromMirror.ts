@@ -1,6 +1,7 @@
 // restoreFromMirror: idempotency, the target rules, then the Restore row (the promise) and its job on a worker of
 // the mirror's region (R12).
 import { createHash } from "node:crypto";
+import { log } from "../../log/index.ts";
 import { jobIds } from "../../queue/queues.ts";
 import { Conflict } from "../errors.ts";
 import type { Ports } from "../ports.ts";
@@ -76,5 +77,5 @@ export async function restoreFromMirror(ports: CreatePorts, accountId: string, i
 export async function enqueueRestore(ports: Pick<Ports, "queues">, regionId: string, restoreId: string) {
   await ports.queues
     .ensure(regionId, "restore", "restore", { restoreId }, { jobId: jobIds.restore(restoreId), attempts: 3 })
-    .catch((error) => console.error("[restore] could not queue; the reconciler will", error.message));
+    .catch((error) => log.warn({ err: error, restoreId }, "could not queue the restore; the reconciler will"));
 }
