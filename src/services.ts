@@ -11,6 +11,7 @@ import type { EventBus } from "./events/eventBus.ts";
 import { createPostgresEventBus } from "./events/postgresEventBus.ts";
 import { createRedisEventBus } from "./events/redisEventBus.ts";
 import { connectorFor, simulatorDatabaseUrl } from "./hana/index.ts";
+import { log } from "./log/index.ts";
 import { createCopySlots } from "./queue/copySlots.ts";
 import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from "./queue/queueBackend.ts";
 import { RegionQueues } from "./queue/queues.ts";
@@ -46,6 +47,7 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
   const hana = await connectorFor({
     kind: "simulator",
     databaseUrl: config.hanaSimulatorDatabaseUrl ?? simulatorDatabaseUrl(databaseUrl),
+    onIdleError: (error) => log.warn({ err: error, component: "hana simulator pool" }, "an idle connection broke"),
   });
   const storage = createRegionalStorage(config);
   const redis = backend.queues.kind === "redis" ? (backend.queues.connection as Redis) : null;

@@ -29,10 +29,15 @@ export type HanaConnection = {
  * Builds the connector of `kind`. For the simulator, `databaseUrl` is its own database (never the product's; see
  * `simulatorDatabaseUrl` for the default): created when missing, then brought up to date with its migrations.
  */
-export async function connectorFor(options: { kind: HanaConnectorKind; databaseUrl: string }): Promise<HanaConnection> {
+export async function connectorFor(options: {
+  kind: HanaConnectorKind;
+  databaseUrl: string;
+  /** An idle connection of the simulator's pool broke (harmless: the next query reconnects). */
+  onIdleError?: (error: Error) => void;
+}): Promise<HanaConnection> {
   switch (options.kind) {
     case "simulator": {
-      const db = await openSimulatorDatabase(options.databaseUrl);
+      const db = await openSimulatorDatabase(options.databaseUrl, { onIdleError: options.onIdleError });
       const simulator = new HanaSimulator(db);
       return { connector: simulator, simulator, close: () => db.end() };
     }

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
-import { createSimPool, type SimDb } from "./pool.ts";
+import { createSimPool, type SimDb, type SimPoolOptions } from "./pool.ts";
 
 const MIGRATIONS_DIR = path.join(import.meta.dirname, "migrations");
 const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
@@ -104,9 +104,9 @@ export async function migrate(db: SimDb): Promise<string[]> {
 }
 
 /** The simulator's database ready for use: created when missing, migrated, and a pool to it (end it when done). */
-export async function openSimulatorDatabase(databaseUrl: string): Promise<SimDb> {
+export async function openSimulatorDatabase(databaseUrl: string, options: SimPoolOptions = {}): Promise<SimDb> {
   await ensureDatabase(databaseUrl);
-  const db = createSimPool(databaseUrl);
+  const db = createSimPool(databaseUrl, options);
   try {
     await migrate(db);
   } catch (error) {

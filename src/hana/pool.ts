@@ -1,7 +1,6 @@
 // The simulator's connection to its own PostgreSQL database (never the product's): a `pg` pool whose bigint
 // columns come back as `bigint` (log positions exceed 2^53 in principle), plus a transaction helper.
 import pg from "pg";
-import { log } from "../log/index.ts";
 
 /** The simulator's database: a pool of connections to it. */
 export type SimDb = pg.Pool;
@@ -20,7 +19,11 @@ const types = {
       : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
 
-export type SimPoolOptions = { max?: number };
+export type SimPoolOptions = {
+  max?: number;
+  /** An idle connection broke (the composition root logs it); the next query gets a fresh one. */
+  onIdleError?: (error: Error) => void;
+};
 
 /** A pool for the simulator's database; it waits at most 10 s for a connection and never keeps the process alive. */
 export function createSimPool(databaseUrl: string, options: SimPoolOptions = {}): SimDb {
@@ -33,7 +36,7 @@ export function createSimPool(databaseUrl: string, options: SimPoolOptions = {})
     types,
   });
   // An idle connection that breaks must not crash the process; the next query gets a fresh one.
-  pool.on("error", (error) => log.warn({ err: error, component: "hana simulator pool" }, "idle connection failed"));
+  pool.on("error", (error) => options.onIdleError?.(error));
   return pool;
 }
 
