@@ -1,6 +1,7 @@
 // The reconciler: on worker start and every RECONCILE_INTERVAL_MS, compares the database with the queues and
 // re-enqueues whatever the database says is due or unfinished. The queues may lose everything; the database's
 // promises are kept. Job ids are deterministic, so re-adding a job that still exists is a no-op.
+import { checkRpoTargets } from "../src/domain/assurance/rpo.ts";
 import { reconcileRunningBackups } from "../src/domain/backups.ts";
 import { reconcileInstances } from "../src/domain/hanaInstances.ts";
 import { reconcileMirrorCopies } from "../src/domain/mirrors/copies.ts";
@@ -21,6 +22,8 @@ export const reconcileSteps: [name: string, step: (ports: ReconcilePorts, region
   ["restores", reconcileRestores],
   ["restore staging", sweepRestoreStaging],
   ["storage gc", reconcileStorageGc],
+  // Not a repair: the periodic RPO check rides on the reconciler's pass over the regions this process serves.
+  ["rpo targets", checkRpoTargets],
 ];
 
 export async function reconcileOnce(ports: ReconcilePorts, regionIds: string[]) {

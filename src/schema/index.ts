@@ -10,5 +10,6 @@ import "./backup.ts";
 import "./mirror.ts";
 import "./restore.ts";
 import "./transfer.ts";
+import "./recoverability.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });
