@@ -11,5 +11,6 @@ import "./mirror.ts";
 import "./restore.ts";
 import "./transfer.ts";
 import "./recoverability.ts";
+import "./drills.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });
