@@ -31,7 +31,7 @@ const page = (windows: boolean) =>
  * days of backups (a COMPLETE a day, LOG backups in between, positions continuous), and a mirror in cn-shanghai
  * holding their copies; every fifth mirror lacks one LOG copy (a gap).
  */
-async function seed(client: pg.Client, apiKey: string) {
+export async function seed(client: pg.Client, apiKey: string) {
   await client.query("begin");
   await client.query(`insert into "Account" (id, name) values (md5('w-account')::uuid, 'windows bench')`);
   await client.query(
@@ -40,11 +40,13 @@ async function seed(client: pg.Client, apiKey: string) {
   );
   await client.query(
     `insert into "Vault" (id, "accountId", name, kind, status, "regionId", "createdAt", "sourceVaultId")
-     select md5('w-source-' || i)::uuid, md5('w-account')::uuid, 'prod-' || i, 'SOURCE', 'CREATED', 'cn-hangzhou',
+     select md5('w-source-' || i)::uuid, md5('w-account')::uuid, 'prod-' || i, 'SOURCE'::"VaultKind",
+            'CREATED'::"VaultStatus", 'cn-hangzhou',
             timestamp '2026-01-01' + i * interval '1 second', null
      from generate_series(1, $1::int) i
      union all
-     select md5('w-mirror-' || i)::uuid, md5('w-account')::uuid, 'prod-' || i || '-dr', 'MIRROR', 'CREATED',
+     select md5('w-mirror-' || i)::uuid, md5('w-account')::uuid, 'prod-' || i || '-dr', 'MIRROR'::"VaultKind",
+            'CREATED'::"VaultStatus",
             'cn-shanghai', timestamp '2026-01-01' + i * interval '1 second' + interval '1 hour', md5('w-source-' || i)::uuid
      from generate_series(1, $1::int) i`,
     [MIRRORS],
@@ -53,23 +55,24 @@ async function seed(client: pg.Client, apiKey: string) {
     `insert into "HanaInstance" (id, "accountId", "regionId", "vaultId", name, sid, "instanceNumber", host,
                                  "ecsInstanceIds", "userName", "passwordCipher", status)
      select md5('w-instance-' || i)::uuid, md5('w-account')::uuid, 'cn-hangzhou', md5('w-source-' || i)::uuid,
-            'hana-' || i, 'P' || lpad(i::text, 2, '0'), '00', 'hana.bench', array['i-bench'], 'SYSTEM', 'x', 'INITIALIZED'
+            'hana-' || i, 'P' || lpad(i::text, 2, '0'), '00', 'hana.bench', array['i-bench'], 'SYSTEM', 'x',
+            'INITIALIZED'::"HanaInstanceStatus"
      from generate_series(1, $1::int) i`,
     [MIRRORS],
   );
-  // Step s of the history: every LOGS_PER_DAY-th step a COMPLETE at position s*100, else a LOG of (s-1)*100+1..s*100.
+  // Hour s of the history: a LOG backup of positions (s-1)*100+1..s*100; every LOGS_PER_DAY hours a COMPLETE at s*100.
   await client.query(
     `insert into "Backup" (id, "accountId", "vaultId", "instanceId", "databaseName", type, status, "hanaBackupId",
                            prefix, "startedAt", "completedAt", "sizeBytes", "logPositionStart", "logPositionEnd",
                            "coversUntil", "basePosition")
-     select md5('w-backup-' || i || '-' || s)::uuid, md5('w-account')::uuid, md5('w-source-' || i)::uuid,
-            md5('w-instance-' || i)::uuid, 'P' || lpad(i::text, 2, '0'),
-            (case when s % $3::int = 1 then 'COMPLETE' else 'LOG' end)::"BackupType", 'COMPLETE', s,
-            'bench/' || i || '/' || s, t, t, 1048576,
-            case when s % $3::int = 1 then s * 100 else (s - 1) * 100 + 1 end, s * 100, t, null
+     select md5('w-backup-' || i || '-' || s || '-' || k)::uuid, md5('w-account')::uuid, md5('w-source-' || i)::uuid,
+            md5('w-instance-' || i)::uuid, 'P' || lpad(i::text, 2, '0'), k::"BackupType", 'COMPLETE'::"BackupStatus",
+            case when k = 'LOG' then s else 100000 + s end, 'bench/' || i || '/' || s || '/' || k, t, t, 1048576,
+            case when k = 'LOG' then (s - 1) * 100 + 1 else s * 100 end, s * 100, t, null
      from generate_series(1, $1::int) i
      cross join generate_series(1, $2::int * $3::int) s
-     cross join lateral (select timestamp '2026-01-01' + s * interval '1 hour' as t) at`,
+     cross join lateral (select timestamp '2026-01-01' + s * interval '1 hour' as t) at
+     cross join lateral (select unnest(case when s % $3::int = 1 then array['COMPLETE', 'LOG'] else array['LOG'] end) as k) kinds`,
     [MIRRORS, DAYS, LOGS_PER_DAY],
   );
   await client.query(

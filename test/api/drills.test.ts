@@ -160,7 +160,7 @@ describe("restore drills", () => {
     const passed = await gw.services.db.domainEvent.findMany({ where: { type: "DRILL_PASSED" } });
     expect(passed.length).toBeGreaterThanOrEqual(2);
     expect(passed[0]!.data).toMatchObject({ drillId: uuidOf(drill), mirrorVaultId: uuidOf(mirror) });
-  });
+  }, 240_000);
 
   it("a second run while one runs is CONFLICT; a RANDOM_POINT_IN_TIME run PASSES inside the window", async () => {
     await gw.gql(key, UPDATE, { input: { drillId: drill, mode: "RANDOM_POINT_IN_TIME" } });
@@ -205,7 +205,7 @@ describe("restore drills", () => {
     await reconcileOnce(gw.services, [B]);
     expect((await drillOf(drill)).nextRunAt).not.toBeNull();
     await settledRuns(drill);
-  });
+  }, 180_000);
 
   it("R17: another account sees no drill and can't change, run or delete it", async () => {
     const other = (await gw.createAccount("other-2")).apiKey;
@@ -241,6 +241,21 @@ describe("restore drills", () => {
     expect(run.message).toContain(`positions ${lost.logPositionStart}..${lost.logPositionEnd} are missing`);
     const failed = await gw.services.db.domainEvent.findMany({ where: { type: "DRILL_FAILED" } });
     expect(failed.map((e) => (e.data as any).runId)).toEqual([uuidOf(run.id)]);
+  });
+
+  it("R18: deleting the target instance deletes its drills", async () => {
+    const vault = await createSourceVault(gw, key, B, "dr3");
+    const other = await registerInstance(gw, key, B, vault, { sid: "DR3", host: "10.1.0.7" });
+    const input = drillInput({ targetInstanceId: other, targetDatabaseName: "SCRATCH", enabled: false });
+    const created = (await gw.gql(key, CREATE, { input })).createRestoreDrill.drill;
+    const deleted = await gw.gql(
+      key,
+      `mutation($id: ID!) { deleteHanaInstance(input: { instanceId: $id }) { __typename ... on Error { code message } } }`,
+      { id: other },
+    );
+    expect(deleted.deleteHanaInstance.__typename).not.toMatch(/Error/);
+    expect(await drillOf(created.id)).toBeNull();
+    expect(await gw.services.db.restoreDrill.count({ where: { id: uuidOf(created.id) } })).toBe(0);
   });
 
   it("deleting a drill removes it, its runs and its scheduler", async () => {

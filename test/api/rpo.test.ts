@@ -110,7 +110,7 @@ describe("RPO targets", () => {
     expect(events[1]!.data).toMatchObject({ mirrorVaultId: uuidOf(mirror), rpoSeconds: 0 });
     const [window] = (await gw.gql(key, WINDOWS, { id: mirror })).node.recoveryWindows;
     expect(window).toMatchObject({ rpoBreached: false, latestLogPosition: log.logPositionEnd, rpoSeconds: 0 });
-  });
+  }, 180_000);
 
   it("null clears the target", async () => {
     const cleared = (await gw.gql(key, UPDATE, { input: { vaultId: mirror, rpoTargetSeconds: null } })).updateVault;

@@ -1,9 +1,10 @@
 // Recovery windows of mirror vaults: per source database with backups, what the mirror's copies alone restore
 // (restores/recoveryWindow.ts, the planner's chain search), the source's newest commit as last seen by its
-// backups, and the RPO against the mirror's target. One query for any number of mirrors.
+// backups, and the RPO against the mirror's target. One or two queries for any number of mirrors (windowData.ts).
 import type { Db } from "../../db/types.ts";
 import type { PlannerBackup } from "../restores/planInput.ts";
 import { type ChainWindow, chainWindow } from "../restores/recoveryWindow.ts";
+import { type GroupKey, groupBackups, groupKey, groupVersions } from "./windowData.ts";
 
 export type MirrorRef = { id: string; kind: string; sourceVaultId: string | null; rpoTargetSeconds: number | null };
 
@@ -19,48 +20,55 @@ export type RecoveryWindow = ChainWindow & {
   rpoBreached: boolean;
 };
 
-type BackupRow = Omit<PlannerBackup, "mirrored"> & {
-  mirrorVaultId: string;
-  instanceId: string;
-  databaseName: string;
-  mirrored: boolean;
-};
+type Computed = { version: string; window: ChainWindow; sourceLatest: RecoveryWindow["sourceLatest"] };
 
-/** The windows of each mirror (by id, `[]` for a SOURCE), in source instance id then database name order. */
+// Windows this process computed, by group, with the version they were computed at (bounded: cleared when full).
+const computed = new Map<string, Computed>();
+const MAX_CACHED = 50_000;
+
+/**
+ * The windows of each mirror (by id, `[]` for a SOURCE), in source instance id then database name order. One
+ * query for the page's versions, and one more for the mirrors whose backups or copies changed since last time.
+ */
 export async function recoveryWindows(db: Db, mirrors: MirrorRef[]): Promise<Map<string, RecoveryWindow[]>> {
   const result = new Map<string, RecoveryWindow[]>(mirrors.map((m) => [m.id, []]));
   const withSource = mirrors.filter((m) => m.kind === "MIRROR" && m.sourceVaultId);
   if (withSource.length === 0) return result;
-  const rows = await db.$queryRaw<BackupRow[]>`
-    select m.id as "mirrorVaultId", b.id, b.type::text as type, b.status::text as status, b."hanaBackupId",
-      b.prefix, b."sizeBytes", b."logPositionStart", b."logPositionEnd", b."basePosition", b."coversUntil",
-      b."completedAt", b."instanceId", b."databaseName",
-      exists (select 1 from "BackupCopy" c where c."backupId" = b.id and c."mirrorVaultId" = m.id) as mirrored
-    from "Vault" m
-    join "Backup" b on b."vaultId" = m."sourceVaultId" and b.status = 'COMPLETE'
-    where m.id = any(${withSource.map((m) => m.id)}::uuid[])
-    order by m.id, b."instanceId", b."databaseName"`;
-  const groups = new Map<string, BackupRow[]>();
-  for (const row of rows) {
-    const key = `${row.mirrorVaultId}/${row.instanceId}/${row.databaseName}`;
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
+  const versions = await groupVersions(
+    db,
+    withSource.map((m) => m.id),
+  );
+  let stale = versions.filter((v) => computed.get(groupKey(v))?.version !== v.version);
+  if (computed.size + stale.length > MAX_CACHED) {
+    computed.clear();
+    stale = versions;
+  }
+  const loaded = await groupBackups(db, [...new Set(stale.map((v) => v.mirrorVaultId))]);
+  const staleVersions = new Map(stale.map((v) => [groupKey(v), v.version]));
+  for (const group of loaded) {
+    const version = staleVersions.get(groupKey(group));
+    if (version === undefined) continue;
+    computed.set(groupKey(group), {
+      version,
+      window: await chainWindow(group.backups),
+      sourceLatest: newestCommit(group.backups),
+    });
   }
   const byId = new Map(withSource.map((m) => [m.id, m]));
-  for (const group of groups.values()) {
-    const first = group[0]!;
-    const mirror = byId.get(first.mirrorVaultId)!;
-    const window = await chainWindow(group);
-    result.get(mirror.id)!.push(describe(mirror, first, window, group));
+  for (const group of versions) {
+    const known = computed.get(groupKey(group));
+    if (known) result.get(group.mirrorVaultId)!.push(describe(byId.get(group.mirrorVaultId)!, group, known));
   }
   return result;
 }
 
-function describe(mirror: MirrorRef, first: BackupRow, window: ChainWindow, backups: BackupRow[]): RecoveryWindow {
-  let newest: BackupRow | undefined;
+function newestCommit(backups: PlannerBackup[]): RecoveryWindow["sourceLatest"] {
+  let newest: PlannerBackup | undefined;
   for (const b of backups) if (!newest || b.logPositionEnd > newest.logPositionEnd) newest = b;
-  const sourceLatest = newest ? { time: newest.coversUntil, position: newest.logPositionEnd } : null;
+  return newest ? { time: newest.coversUntil, position: newest.logPositionEnd } : null;
+}
+
+function describe(mirror: MirrorRef, group: GroupKey, { window, sourceLatest }: Computed): RecoveryWindow {
   const latestTime = window.latest?.time ?? null;
   const rpoSeconds =
     latestTime && sourceLatest?.time
@@ -72,8 +80,8 @@ function describe(mirror: MirrorRef, first: BackupRow, window: ChainWindow, back
   return {
     ...window,
     mirrorVaultId: mirror.id,
-    sourceInstanceId: first.instanceId,
-    databaseName: first.databaseName,
+    sourceInstanceId: group.instanceId,
+    databaseName: group.databaseName,
     sourceLatest,
     rpoSeconds,
     rpoTargetSeconds: target,
