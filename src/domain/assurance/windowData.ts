@@ -8,7 +8,6 @@ export type GroupKey = { mirrorVaultId: string; instanceId: string; databaseName
 export type MirrorVersion = { mirrorVaultId: string; version: string };
 export type GroupBackups = GroupKey & { backups: PlannerBackup[] };
 
-
 /**
  * One row per mirror: count and newest completion of its source's COMPLETE backups, count and newest of its copies.
  * Backups and copies are only ever added, or removed with their vault or instance, so any change moves one of them.
