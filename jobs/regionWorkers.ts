@@ -8,6 +8,7 @@ import { jobDuration, jobsFailed } from "../src/metrics/jobMetrics.ts";
 import { QUEUE_KINDS, type QueueKind } from "../src/queue/queues.ts";
 import { createRegionWorker } from "../src/queue/regionWorker.ts";
 import { backup, failBackupJob, logBackup } from "./backup.ts";
+import { drill } from "./drill.ts";
 import { failHistoricalSync, historicalSync } from "./historicalSync.ts";
 import { failInitializeJob, initialize } from "./initializeInstance.ts";
 import type { JobContext } from "./jobContext.ts";
@@ -22,7 +23,7 @@ const processors: Record<QueueKind, Record<string, Processor>> = {
   hana: { initialize },
   backup: { backup, logBackup },
   sync: { historicalSync, copy: mirrorCopy },
-  restore: { restore },
+  restore: { restore, drill },
   maintenance: { storageGc: runStorageGc },
 };
 

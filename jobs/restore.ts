@@ -2,6 +2,7 @@
 // of its region. BullMQ's part: wait out another run's lease, refuse a job queued in the wrong region (R12), and
 // record the final failure.
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import { settleDrillRun } from "../src/domain/assurance/drillRuns.ts";
 import { endedRestoreFigures } from "../src/domain/operations.ts";
 import type { Ports } from "../src/domain/ports.ts";
 import {
@@ -37,6 +38,10 @@ export async function restore(
       await job.moveToDelayed(result.retryAt.getTime() + 100, ctx.token);
       throw new DelayedError();
     }
+    // A drill's restore ends its run (the reconciler settles it if this fails).
+    await settleDrillRun(ports, job.data.restoreId).catch((e) =>
+      log.error({ err: e }, "could not settle the drill run; the reconciler will"),
+    );
   } catch (error) {
     if (!(error instanceof WrongRegion)) throw error;
     log.error({ err: error }, "refusing a restore job queued in another region (R12)");
@@ -50,6 +55,7 @@ export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">,
   const since = new Date();
   await failRestoreRow(ports, job.data.restoreId, error.message);
   await recordRestoreFigures(ports, job.data.restoreId, since);
+  await settleDrillRun(ports, job.data.restoreId);
 }
 
 /** Restore duration and throughput, when this run ended the restore; metrics never fail the job. */
