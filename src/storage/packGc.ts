@@ -3,15 +3,29 @@
 // new pack that is visible before the old one is deleted. Packs and loose chunks younger than the grace period are
 // left alone (a writer reusing a chunk re-stamps its pack), as are halves of a pack that is still being written.
 import { createHash } from "node:crypto";
+import type { ChunkData, ChunkRef, Manifest } from "./blobStore.ts";
+import type { ChunkIndex } from "./chunkIndex.ts";
 import { CorruptChunkError } from "./errors.ts";
-import type { PackedBlobStore } from "./packedStore.ts";
+import type { ObjectMedium } from "./medium.ts";
 import { indexKey, looseKey, packKey, parsePackKey } from "./packIndex.ts";
+import type { PackWriter } from "./packWriter.ts";
+
+/** What GC needs of a packed store (packedStore.ts). */
+export type CollectableStore = {
+  medium: ObjectMedium;
+  index: ChunkIndex;
+  repackDeadFraction: number;
+  listBackupIds(): Promise<string[]>;
+  readManifest(backupId: string): Promise<Manifest | null>;
+  readChunks(chunks: ChunkRef[]): AsyncIterable<ChunkData>;
+  writer(): PackWriter;
+};
 
 /** Default GC grace period: longer than any chunk-to-manifest gap of a healthy writer. */
 export const DEFAULT_GC_MIN_AGE_MS = 60 * 60 * 1000;
 
 export async function collectPackGarbage(
-  store: PackedBlobStore,
+  store: CollectableStore,
   minAgeMs = DEFAULT_GC_MIN_AGE_MS,
 ): Promise<{ removedChunks: number }> {
   const { medium, index } = store;

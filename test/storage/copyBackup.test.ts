@@ -92,13 +92,13 @@ describe("copyBackup", () => {
     await expect(interrupted).rejects.toThrow("worker stopped");
     expect(firstRun.transferredChunks).toBe(5);
     expect(await to.readManifest("big")).toBeNull();
-    const landed = (await chunkFiles(storage.storageDir + "/cn-beijing")).length;
+    const landed = (await chunkFiles(`${storage.storageDir}/cn-beijing`)).length;
     expect(landed).toBeLessThanOrEqual(4); // whole packs only: the second was still filling
 
     const resumed = await copyBackup(from, to, "big");
     expect(resumed.skippedChunks).toBe(landed);
     expect(landed + resumed.transferredChunks).toBe(total);
-    expect(await chunkFiles(storage.storageDir + "/cn-beijing")).toHaveLength(total);
+    expect(await chunkFiles(`${storage.storageDir}/cn-beijing`)).toHaveLength(total);
     expect(fingerprint(await collect(to.readBackup("big")))).toEqual(fingerprint(data));
   });
 

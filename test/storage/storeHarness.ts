@@ -64,7 +64,10 @@ function backDoors(agePath: (store: RegionBlobStore, key: string) => string) {
       const kept = pack.entries.filter((e) => e.hash !== hash);
       const parts = kept.map((e) => data.subarray(e.offset, e.offset + e.size));
       let offset = 0;
-      const entries = kept.map((e) => ({ hash: e.hash, size: e.size, offset: (offset += e.size) - e.size }));
+      const entries = kept.map((e) => {
+        offset += e.size;
+        return { hash: e.hash, size: e.size, offset: offset - e.size };
+      });
       const { id, bytes } = encodeIndex(entries, offset);
       await medium.put(packKey(id), parts);
       await medium.put(indexKey(id), [bytes]);
