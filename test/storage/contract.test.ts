@@ -45,7 +45,7 @@ describe.each(harnesses.map((h) => [h.kind, h] as [string, Harness]))("%s store"
     // Content-defined boundaries resynchronise inside the repeated block: most of it is stored once.
     const stored = distinct(manifest);
     expect(await h.chunkCount(s)).toBe(stored.size);
-    expect(bytesOf(stored)).toBeLessThan(data.length - 48 * KiB);
+    expect(bytesOf(stored)).toBeLessThan(data.length - 32 * KiB);
     // Hundreds of chunks, a handful of objects.
     const packs = await objectCount(s, "packs/");
     expect(manifest.chunks.length).toBeGreaterThan(50);
