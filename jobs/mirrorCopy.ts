@@ -2,10 +2,11 @@
 // rerun finds the manifest in place and only re-records; a mirror that is gone makes it a no-op. When the region
 // pair's copy slots are all taken, the job is delayed and tried again, spending no attempt and no worker slot.
 import { DelayedError, type Job } from "bullmq";
-import { copyToMirror } from "../src/domain/mirrors/copies.ts";
+import { copyToMirror, noteCopyFailure } from "../src/domain/mirrors/copies.ts";
 import { CopySlotsBusyError, slotRetryDelayMs } from "../src/domain/mirrors/transfers.ts";
 import type { Ports } from "../src/domain/ports.ts";
 import type { JobContext } from "./jobContext.ts";
+import { leased } from "./leased.ts";
 
 export async function mirrorCopy(
   ports: Pick<Ports, "db" | "storage" | "events" | "clock" | "copySlots" | "bandwidth" | "config">,
@@ -13,7 +14,15 @@ export async function mirrorCopy(
   ctx: JobContext,
 ) {
   try {
-    return { copied: await copyToMirror(ports, job.data.backupId, job.data.mirrorVaultId, { waitForSlot: false }) };
+    const { backupId, mirrorVaultId } = job.data;
+    const copied = await leased(job, ctx, () =>
+      copyToMirror(ports, backupId, mirrorVaultId, { waitForSlot: false }).catch(async (error) => {
+        // A store unreachable, credentials refused...: the job retries with backoff; the mirror says why meanwhile.
+        if (!(error instanceof CopySlotsBusyError)) await noteCopyFailure(ports, backupId, mirrorVaultId, error);
+        throw error;
+      }),
+    );
+    return { copied };
   } catch (error) {
     if (!(error instanceof CopySlotsBusyError)) throw error;
     await job.moveToDelayed(Date.now() + slotRetryDelayMs(), ctx.token);
