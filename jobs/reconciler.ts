@@ -9,6 +9,7 @@ import type { Ports } from "../src/domain/ports.ts";
 import { sweepRestoreStaging } from "../src/domain/restores/index.ts";
 import { reconcileStorageGc } from "../src/domain/storageGc.ts";
 import { reconcileRestores } from "./restore.ts";
+import { reconcileWebhooks } from "./webhookDelivery.ts";
 
 type ReconcilePorts = Pick<Ports, "db" | "queues" | "clock" | "config">;
 
@@ -21,6 +22,7 @@ export const reconcileSteps: [name: string, step: (ports: ReconcilePorts, region
   ["restores", reconcileRestores],
   ["restore staging", sweepRestoreStaging],
   ["storage gc", reconcileStorageGc],
+  ["webhook deliveries", reconcileWebhooks],
 ];
 
 export async function reconcileOnce(ports: ReconcilePorts, regionIds: string[]) {

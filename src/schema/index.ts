@@ -10,5 +10,6 @@ import "./backup.ts";
 import "./mirror.ts";
 import "./restore.ts";
 import "./transfer.ts";
+import "./webhook.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import type { Ports } from "../ports.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
+import { recordRestoreEnded } from "./events.ts";
 
 /** Another run took the restore over (this one stalled past its lease): stop without writing anything. */
 export class LeaseLost extends Error {
@@ -87,12 +88,20 @@ export class RestoreLease {
 
   /** The terminal write: the target database is free again (R15) and the lease given back. */
   async finish(data: RestoreUpdate & { status: "COMPLETE" | "FAILED" | "CANCELED" }): Promise<void> {
-    await this.write({
-      ...data,
-      completedAt: this.ports.clock.now(),
-      activeTarget: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
+    // The terminal status and its outbox event commit together (webhooks).
+    await this.ports.db.$transaction(async (tx) => {
+      const { count } = await tx.restore.updateMany({
+        where: { id: this.restoreId, leaseOwner: this.owner },
+        data: {
+          ...data,
+          completedAt: this.ports.clock.now(),
+          activeTarget: null,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+        },
+      });
+      if (!count) throw new LeaseLost("lease lost");
+      await recordRestoreEnded(tx, this.restoreId);
     });
   }
 

@@ -1,20 +1,25 @@
 // What the rest of the system learns about finished and unfinished restores outside a run.
 import type { Ports } from "../ports.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
+import { recordRestoreEnded } from "./events.ts";
 
 /** After the job's last attempt: FAILED with the reason, and the target database free again (R15). */
 export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">, restoreId: string, reason: string) {
-  await ports.db.restore.updateMany({
-    where: { id: restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] } },
-    data: {
-      status: "FAILED",
-      phase: "DONE",
-      message: reason,
-      completedAt: ports.clock.now(),
-      activeTarget: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    },
+  await ports.db.$transaction(async (tx) => {
+    const { count } = await tx.restore.updateMany({
+      where: { id: restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] } },
+      data: {
+        status: "FAILED",
+        phase: "DONE",
+        message: reason,
+        completedAt: ports.clock.now(),
+        activeTarget: null,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+    });
+    // With its outbox event (webhooks), only when this write ended the restore.
+    if (count) await recordRestoreEnded(tx, restoreId);
   });
   await ports.events.publish("restore:updated", restoreId);
 }
