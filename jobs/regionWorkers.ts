@@ -9,7 +9,7 @@ import { backup, failBackupJob, logBackup } from "./backup.ts";
 import { failHistoricalSync, historicalSync } from "./historicalSync.ts";
 import { failInitializeJob, initialize } from "./initializeInstance.ts";
 import type { JobContext } from "./jobContext.ts";
-import { mirrorCopy } from "./mirrorCopy.ts";
+import { failMirrorCopy, mirrorCopy } from "./mirrorCopy.ts";
 import { failRestore, restore } from "./restore.ts";
 import { runStorageGc } from "./storageGc.ts";
 
@@ -30,6 +30,7 @@ const onFinalFailure: Partial<Record<string, (ports: Ports, job: Job, error: Err
   restore: failRestore,
   historicalSync: failHistoricalSync,
   initialize: failInitializeJob,
+  copy: failMirrorCopy,
 };
 
 export type WorkerSettings = Pick<Config, "workerConcurrency" | "leaseMs">;

@@ -32,8 +32,8 @@ export function startWebhookDelivery(ports: WebhookPorts, settings: { leaseMs: n
     (job, token) => deliverWebhook(ports, job, token, slots),
     {
       concurrency: config.concurrency,
-      // An attempt lasts at most WEBHOOK_TIMEOUT_MS; a killed worker's attempt is retaken after the lock expires.
-      lockDuration: Math.max(settings.leaseMs, config.timeoutMs + 5000),
+      // The lock is renewed while an attempt runs; a killed worker's attempt is retaken once it expires.
+      lockDuration: settings.leaseMs,
       stalledInterval: Math.max(1000, Math.floor(settings.leaseMs / 2)),
     },
   );

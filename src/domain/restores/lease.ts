@@ -3,6 +3,7 @@
 // still holding it, so a stalled run can never overwrite the new one's progress.
 import { randomUUID } from "node:crypto";
 import type { Prisma } from "../../generated/prisma/client.ts";
+import { OUTBOX_TRANSACTION } from "../events/transaction.ts";
 import type { Ports } from "../ports.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
 import { recordRestoreEnded } from "./events.ts";
@@ -102,7 +103,7 @@ export class RestoreLease {
       });
       if (!count) throw new LeaseLost("lease lost");
       await recordRestoreEnded(tx, this.restoreId);
-    });
+    }, OUTBOX_TRANSACTION);
   }
 
   /** Gives the lease back so a retry (this worker or another) can start at once. */

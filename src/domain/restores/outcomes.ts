@@ -1,4 +1,6 @@
 // What the rest of the system learns about finished and unfinished restores outside a run.
+
+import { OUTBOX_TRANSACTION } from "../events/transaction.ts";
 import type { Ports } from "../ports.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
 import { recordRestoreEnded } from "./events.ts";
@@ -20,7 +22,7 @@ export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">,
     });
     // With its outbox event (webhooks), only when this write ended the restore.
     if (count) await recordRestoreEnded(tx, restoreId);
-  });
+  }, OUTBOX_TRANSACTION);
   await ports.events.publish("restore:updated", restoreId);
 }
 

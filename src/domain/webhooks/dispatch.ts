@@ -2,6 +2,7 @@
 // own account (R17) subscribed to its type, and is marked dispatched in the same transaction. The delivery's body
 // is fixed here, so every attempt sends the same bytes with the same event id.
 import { undispatchedEvents } from "../events/outbox.ts";
+import { OUTBOX_TRANSACTION } from "../events/transaction.ts";
 import type { Ports } from "../ports.ts";
 import { ensureDeliveryJob } from "./deliveryQueue.ts";
 
@@ -44,7 +45,7 @@ export async function dispatchEvents(ports: DispatchPorts, limit = 100): Promise
         data: { dispatchedAt: ports.clock.now() },
       });
     }
-  });
+  }, OUTBOX_TRANSACTION);
   // After the commit: a crash before these jobs exist leaves the rows PENDING for the reconciler.
   const deliveries = await db.webhookDelivery.findMany({
     where: { eventId: { in: events.map((event) => event.id) }, status: "PENDING", attempts: 0 },
