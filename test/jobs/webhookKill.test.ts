@@ -3,6 +3,7 @@
 // same event id, by the next worker process.
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { config } from "../../src/config.ts";
 import { markHistoricalSyncFailed } from "../../src/domain/mirrors/historicalSync.ts";
 import { HEADERS } from "../../src/webhooks/signature.ts";
 import { createSourceVault, uuidOf } from "../support/fixtures.ts";
@@ -17,7 +18,10 @@ const started = new Set<GatewayProcess>();
 
 beforeAll(async () => {
   // This process serves the API and writes the state change; the deliveries are the worker processes' work.
-  gw = await startTestGateway("webhook_kill", { leaseMs: 2000 });
+  gw = await startTestGateway("webhook_kill", {
+    leaseMs: 2000,
+    webhooks: { ...config.webhooks, allowPrivateNetworks: true },
+  });
   // The first attempt never gets an answer (the worker is killed during it); later ones get 200.
   receiver = await startReceiver((n) => (n === 0 ? { never: true } : { status: 200 }));
 });
@@ -28,15 +32,15 @@ afterAll(async () => {
 });
 
 function startWorker(name: string) {
-  const config = gw.services.config;
+  const settings = gw.services.config;
   return startProcess(
     name,
     ["jobs/main.ts", "--region", "cn-hangzhou"],
     {
-      DATABASE_URL: config.databaseUrl,
-      REDIS_URL: config.redisUrl ?? "",
-      QUEUE_PREFIX: config.queuePrefix,
-      STORAGE_DIR: config.storageDir,
+      DATABASE_URL: settings.databaseUrl,
+      REDIS_URL: settings.redisUrl ?? "",
+      QUEUE_PREFIX: settings.queuePrefix,
+      STORAGE_DIR: settings.storageDir,
       LEASE_MS: "2000",
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
       WEBHOOK_TIMEOUT_MS: "60000",
