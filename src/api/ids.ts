@@ -11,7 +11,9 @@ export type NodeTypeName =
   | "Backup"
   | "Restore"
   | "Webhook"
-  | "WebhookDelivery";
+  | "WebhookDelivery"
+  | "RestoreDrill"
+  | "DrillRun";
 
 /** Decodes a Relay global id expected to name a `typename`; anything else (malformed, another type) is NOT_FOUND. */
 export function decodeId(typename: NodeTypeName, globalId: string, path: string[]): string {

@@ -40,6 +40,8 @@ export type DomainConfig = {
   copyConcurrencyPerRegionPair: number;
   copyBandwidth: CopyBandwidth;
   webhooks: WebhookConfig;
+  /** The length of a minute of a restore drill's intervalMinutes (60000; tests shorten it). */
+  drillMinuteMs: number;
 };
 
 export type Ports = {

@@ -11,5 +11,7 @@ import "./mirror.ts";
 import "./restore.ts";
 import "./transfer.ts";
 import "./webhook.ts";
+import "./recoverability.ts";
+import "./drills.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });
