@@ -5,11 +5,28 @@ import type { Ports } from "../ports.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
 import { recordRestoreEnded } from "./events.ts";
 
-/** After the job's last attempt: FAILED with the reason, and the target database free again (R15). */
+/**
+ * After the job's last attempt: FAILED with the reason, and the target database free again (R15). Never while a run
+ * holds a live lease (it decides the outcome itself); a cancel that was answered ends CANCELED instead.
+ */
 export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">, restoreId: string, reason: string) {
+  const now = ports.clock.now();
+  const free = { OR: [{ leaseOwner: null }, { leaseExpiresAt: { lt: now } }] };
   await ports.db.$transaction(async (tx) => {
-    const { count } = await tx.restore.updateMany({
-      where: { id: restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] } },
+    const canceled = await tx.restore.updateMany({
+      where: { id: restoreId, status: "CANCELING", ...free },
+      data: {
+        status: "CANCELED",
+        phase: "CANCELED",
+        message: `canceled; the last attempt had failed: ${reason}`,
+        completedAt: now,
+        activeTarget: null,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+    });
+    const failed = await tx.restore.updateMany({
+      where: { id: restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] }, ...free },
       data: {
         status: "FAILED",
         phase: "DONE",
@@ -20,8 +37,8 @@ export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">,
         leaseExpiresAt: null,
       },
     });
-    // With its outbox event (webhooks), only when this write ended the restore.
-    if (count) await recordRestoreEnded(tx, restoreId);
+    // With its outbox event (webhooks), only when a write here ended the restore.
+    if (canceled.count || failed.count) await recordRestoreEnded(tx, restoreId);
   }, OUTBOX_TRANSACTION);
   await ports.events.publish("restore:updated", restoreId);
 }
