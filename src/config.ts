@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { LOG_LEVELS, type LogLevel } from "./log/logger.ts";
 import { copyBandwidthFromEnv } from "./transferConfig.ts";
+import { webhookConfigFromEnv } from "./webhookConfig.ts";
 
 export type RegionInfo = { id: string; name: string };
 
@@ -113,6 +114,8 @@ export const config = {
   logLevel: logLevelFromEnv(),
   /** Set: /metrics is served on this port with no key (and not on PORT); unset: on PORT, behind the admin key. */
   metricsPort: process.env.METRICS_PORT ? intFromEnv("METRICS_PORT", 0) : undefined,
+  /** Webhook delivery: timeouts, retries, the SSRF guard's operator switch (src/webhookConfig.ts). */
+  webhooks: webhookConfigFromEnv(process.env),
 };
 
 export type Config = typeof config;
