@@ -3,9 +3,11 @@ import { createServer, type Server } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createGraphQLError, createYoga } from "graphql-yoga";
 import type { Context, Viewer } from "./api/context.ts";
+import { useDrain } from "./api/drainPlugin.ts";
 import { maskGatewayError } from "./api/errorMasking.ts";
 import { createLoaders } from "./api/loaders.ts";
 import { accountForApiKey, isAdminKey } from "./domain/accounts.ts";
+import { createDrain, type Drain } from "./lifecycle.ts";
 import { schema } from "./schema/index.ts";
 import type { Services } from "./services.ts";
 
@@ -26,9 +28,14 @@ async function viewerFor(services: Services, request: Request): Promise<Viewer> 
   return { kind: "account", accountId };
 }
 
-export function createGateway(services: Services) {
+/** `drain`: the process's stop state (src/lifecycle.ts); a gateway without one never drains. */
+export type GatewayOptions = { drain?: Drain };
+
+export function createGateway(services: Services, options: GatewayOptions = {}) {
+  const drain = options.drain ?? createDrain();
   return createYoga<object, Context>({
     schema,
+    plugins: [useDrain(drain)],
     graphqlEndpoint: "/graphql",
     landingPage: false,
     // Rendered from the installed package: GraphiQL works with no internet access.
@@ -56,22 +63,32 @@ export function createGateway(services: Services) {
   });
 }
 
-/** `/health` answers while the process lives; `/ready` only when PostgreSQL and the queue backend answer. */
-async function readiness(services: Services) {
+/**
+ * `/health` answers while the process lives; `/ready` only when PostgreSQL and the queue backend answer, and not
+ * once the process is stopping (a load balancer stops sending it requests at once).
+ */
+async function readiness(services: Services, drain: Drain) {
+  if (drain.draining) return { ready: false, stopping: true };
   const checks = await services.ready();
   return { ready: Object.values(checks).every((state) => state === "ok"), ...checks };
 }
 
-export function createHttpServer(services: Services): Server {
-  const yoga = createGateway(services);
-  return createServer(async (req, res) => {
+/** The HTTP server; `idle()` resolves once no request (or subscription) is running. */
+export type GatewayServer = Server & { idle(): Promise<void> };
+
+export function createHttpServer(services: Services, drain: Drain = createDrain()): GatewayServer {
+  const yoga = createGateway(services, { drain });
+  const running = new RequestCount();
+  const server = createServer(async (req, res) => {
+    // While stopping, every response ends its connection, so keep-alive clients move to another replica.
+    if (drain.draining) res.setHeader("connection", "close");
     const path = req.url?.split("?")[0];
     if (path === "/health") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok" }));
       return;
     }
     if (path === "/ready") {
-      const state = await readiness(services);
+      const state = await readiness(services, drain);
       res.writeHead(state.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(state));
       return;
     }
@@ -79,6 +96,23 @@ export function createHttpServer(services: Services): Server {
       res.writeHead(302, { location: "/graphql" }).end();
       return;
     }
+    running.track(res);
     return yoga(req, res);
   });
+  return Object.assign(server, { idle: () => running.idle() });
+}
+
+class RequestCount {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+  track(res: { once(event: "close", listener: () => void): unknown }) {
+    this.count += 1;
+    res.once("close", () => {
+      this.count -= 1;
+      if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
 }
