@@ -5,6 +5,9 @@ import { createGraphQLError, createYoga } from "graphql-yoga";
 import type { Context, Viewer } from "./api/context.ts";
 import { useDrain } from "./api/drainPlugin.ts";
 import { maskGatewayError } from "./api/errorMasking.ts";
+import { type AuthGuard, clientAddress, createAuthGuard } from "./api/limits/authGuard.ts";
+import { useAccountFairness } from "./api/limits/fairness.ts";
+import { graphqlLimitPlugins } from "./api/limits/graphqlLimits.ts";
 import { createLoaders } from "./api/loaders.ts";
 import { accountForApiKey, isAdminKey } from "./domain/accounts.ts";
 import { createDrain, type Drain } from "./lifecycle.ts";
@@ -17,14 +20,19 @@ function unauthorized(message: string) {
   });
 }
 
-async function viewerFor(services: Services, request: Request): Promise<Viewer> {
+async function viewerFor(services: Services, guard: AuthGuard, request: Request, address: string): Promise<Viewer> {
   const header = request.headers.get("authorization");
   const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!header) throw unauthorized("missing API key: send Authorization: Bearer <api key>");
   if (!key) throw unauthorized("malformed Authorization header: it must be Bearer <api key>");
+  // A client (or a key) that failed too often is turned away before its key is even looked up.
+  await guard.check(address, key);
   if (isAdminKey(key, services.config.adminApiKey)) return { kind: "admin" };
   const accountId = await accountForApiKey(services.db, key);
-  if (!accountId) throw unauthorized("invalid API key");
+  if (!accountId) {
+    await guard.failed(address, key);
+    throw unauthorized("invalid API key");
+  }
   return { kind: "account", accountId };
 }
 
@@ -33,9 +41,23 @@ export type GatewayOptions = { drain?: Drain };
 
 export function createGateway(services: Services, options: GatewayOptions = {}) {
   const drain = options.drain ?? createDrain();
-  return createYoga<object, Context>({
+  const { config } = services;
+  const guard = createAuthGuard(services.authFailures, config.authFailureLimit);
+  return createYoga<{ req?: { socket?: { remoteAddress?: string } } }, Context>({
     schema,
-    plugins: [useDrain(drain)],
+    // Limits first: a refused request costs no more than the check that refused it (README "Limits").
+    plugins: [useDrain(drain), ...graphqlLimitPlugins(config), useAccountFairness(config)],
+    // Off unless CORS_ORIGINS lists origins; keys travel in a header, so credentials (cookies) are never allowed.
+    // Yoga's own limit: a declared Content-Length over it is refused unread, a chunked body once it passes it (413).
+    maxRequestBodySize: config.requestBodyLimitBytes,
+    cors: config.corsOrigins.length
+      ? {
+          origin: config.corsOrigins,
+          credentials: false,
+          methods: ["GET", "POST"],
+          allowedHeaders: ["authorization", "content-type", "accept"],
+        }
+      : false,
     graphqlEndpoint: "/graphql",
     landingPage: false,
     // Rendered from the installed package: GraphiQL works with no internet access.
@@ -52,9 +74,14 @@ export function createGateway(services: Services, options: GatewayOptions = {}) 
         "",
       ].join("\n"),
     },
-    context: async ({ request }) => ({
+    context: async ({ request, req }) => ({
       services,
-      viewer: await viewerFor(services, request),
+      viewer: await viewerFor(
+        services,
+        guard,
+        request,
+        clientAddress(request, req?.socket?.remoteAddress, config.trustProxy),
+      ),
       loaders: createLoaders(services.db),
     }),
     // Unexpected errors reach the client as "Unexpected error." with no stack; the log keeps them, without inputs.

@@ -3,7 +3,7 @@
 // Adding a variable: one line in `variables` (config key, variable name, kind and default from src/configValues.ts).
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { list, optionalText, optionalUrl, text, whole } from "./configValues.ts";
+import { flag, list, optionalText, optionalUrl, text, whole } from "./configValues.ts";
 import { copyBandwidthFromEnv } from "./transferConfig.ts";
 
 export type RegionInfo = { id: string; name: string };
@@ -90,6 +90,26 @@ const variables = {
   copyConcurrencyPerRegionPair: ["COPY_CONCURRENCY_PER_REGION_PAIR", concurrency(4)],
   /** Longest a SIGTERM/SIGINT waits for running requests and jobs before the process exits anyway. */
   shutdownTimeoutMs: ["SHUTDOWN_TIMEOUT_MS", whole(10_000, { min: 1 })],
+  // GraphQL limits (src/api/limits/): graphql-armor's defaults, measured with fragments expanded.
+  graphqlMaxDepth: ["GRAPHQL_MAX_DEPTH", whole(6, { min: 1 })],
+  graphqlMaxAliases: ["GRAPHQL_MAX_ALIASES", whole(15)],
+  graphqlMaxTokens: ["GRAPHQL_MAX_TOKENS", whole(1000, { min: 1 })],
+  graphqlMaxDirectives: ["GRAPHQL_MAX_DIRECTIVES", whole(50)],
+  graphqlMaxCost: ["GRAPHQL_MAX_COST", whole(5000, { min: 1 })],
+  requestBodyLimitBytes: ["REQUEST_BODY_LIMIT_BYTES", whole(262_144, { min: 1024 })],
+  nodesMaxIds: ["NODES_MAX_IDS", whole(100, { min: 1 })],
+  simulateWritesMaxRows: ["SIMULATE_WRITES_MAX_ROWS", whole(100_000, { min: 1 })],
+  simulateWritesMaxBytes: ["SIMULATE_WRITES_MAX_BYTES", whole(67_108_864, { min: 1 })],
+  // Failed authentication, per client address and per presented key, in the shared backend.
+  authFailureLimit: ["AUTH_FAILURE_LIMIT", whole(10, { min: 1 })],
+  authFailureWindowMs: ["AUTH_FAILURE_WINDOW_MS", whole(60_000, { min: 1000 })],
+  /** Behind a proxy: the client address is the first X-Forwarded-For entry. */
+  trustProxy: ["TRUST_PROXY", flag(false)],
+  // Fairness between accounts, per API process.
+  accountMaxConcurrentRequests: ["ACCOUNT_MAX_CONCURRENT_REQUESTS", whole(4, { min: 1 })],
+  accountMaxSubscriptions: ["ACCOUNT_MAX_SUBSCRIPTIONS", whole(10, { min: 1 })],
+  /** Origins a browser may call the API from; empty: CORS off (no cross-origin access). */
+  corsOrigins: ["CORS_ORIGINS", list([])],
 } as const;
 
 type Variables = typeof variables;

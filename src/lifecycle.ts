@@ -27,23 +27,29 @@ export type Stopper = {
   release(): Promise<void>;
 };
 
+/** A signal this soon after the first is the same stop: Ctrl-C reaches npm and the service, and npm forwards it. */
+const SAME_SIGNAL_MS = 1000;
+
 /**
  * Installs the signal handlers. `drain` gets most of `timeoutMs`; `release` the rest (at least 1 s of it, at most
  * 3 s). Past `timeoutMs` the process exits with code 1; a job still running then is retaken from its queue by another
- * worker once its lock expires (LEASE_MS).
+ * worker once its lock expires (LEASE_MS). A second signal (1 s or more after the first) exits at once.
  */
 export function stopOnSignals(drain: Drain, timeoutMs: number, stopper: Stopper): void {
   const releaseShare = Math.min(3000, Math.max(1000, Math.floor(timeoutMs / 4)));
-  closeWithGrace(
+  let first: { signal: string; at: number } | null = null;
+  // close-with-grace runs the stop (with its time limit, also after an uncaught error); the signals are ours, so a
+  // duplicate of the first one is not taken for a second.
+  const grace = closeWithGrace(
     {
       delay: timeoutMs,
       logger: false,
-      onSecondSignal: (signal) => console.error(`${signal} again: exiting now`),
+      skip: ["SIGINT", "SIGTERM"],
       onTimeout: (delay) => console.error(`not stopped within SHUTDOWN_TIMEOUT_MS (${delay} ms): exiting now`),
     },
-    async ({ signal, err }) => {
+    async ({ err }) => {
       if (err) console.error(`stopping after an unexpected error: ${err.stack ?? err.message}`);
-      else console.log(`${signal ?? "exit"}: stopping (new work refused, running work finishing)`);
+      else console.log(`${first?.signal ?? "exit"}: stopping (new work refused, running work finishing)`);
       drain.begin();
       const drainTime = Math.max(0, timeoutMs - releaseShare);
       const drained = await Promise.race([
@@ -55,4 +61,15 @@ export function stopOnSignals(drain: Drain, timeoutMs: number, stopper: Stopper)
       console.log("stopped");
     },
   );
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!first) {
+      first = { signal, at: Date.now() };
+      grace.close();
+    } else if (Date.now() - first.at >= SAME_SIGNAL_MS) {
+      console.error(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
 }

@@ -38,6 +38,9 @@ export type DomainConfig = {
   storageGcMinAgeMs: number;
   copyConcurrencyPerRegionPair: number;
   copyBandwidth: CopyBandwidth;
+  /** One simulateHanaWrites call writes at most this many rows and bytes (the product of its arguments). */
+  simulateWritesMaxRows: number;
+  simulateWritesMaxBytes: number;
 };
 
 export type Ports = {

@@ -177,6 +177,8 @@ describe("stopping on SIGTERM, as a container runtime does", () => {
     const exit = exited(apiTwice.proc);
     process.kill(apiTwice.proc.child.pid!, "SIGTERM");
     await readyTurns503(apiTwice.base);
+    // A second signal within a second is the same stop (Ctrl-C reaches npm and the service, and npm forwards it).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     process.kill(apiTwice.proc.child.pid!, "SIGTERM");
     const { code, ms } = await exit;
     held.destroy();
@@ -197,12 +199,14 @@ describe("stopping on SIGTERM, as a container runtime does", () => {
     expect(apiTimeout.proc.lines.join("\n")).toContain("stopping anyway");
   }, 30_000);
 
-  it("npm run worker: SIGTERM stops the workers and exits 0", async () => {
+  it("npm run worker: Ctrl-C (SIGINT to npm and the service, and npm forwarding it) stops it cleanly, exit 0", async () => {
     const exit = exited(worker);
-    process.kill(worker.child.pid!, "SIGTERM");
+    process.kill(-worker.child.pid!, "SIGINT");
     const { code, ms } = await exit;
     expect(code, log(worker)).toBe(0);
     expect(ms).toBeLessThan(10_000);
+    expect(worker.lines.join("\n")).toContain("SIGINT: stopping");
+    expect(worker.lines.join("\n")).not.toContain("again");
     expect(worker.lines.at(-1)).toBe("stopped");
   }, 30_000);
 });
