@@ -79,6 +79,8 @@ const variables = {
   backupConcurrency: ["BACKUP_CONCURRENCY", concurrency(4)],
   syncConcurrency: ["SYNC_CONCURRENCY", concurrency(16)],
   restoreConcurrency: ["RESTORE_CONCURRENCY", concurrency(2)],
+  /** The length of a minute of a restore drill's intervalMinutes; shorter only in tests. */
+  drillMinuteMs: ["DRILL_MINUTE_MS", whole(60_000, { min: 1 })],
   /** How often each region's storage garbage collection runs (removes chunks no manifest references); 0: never. */
   storageGcIntervalMs: ["STORAGE_GC_INTERVAL_MS", duration(3_600_000)],
   /**

@@ -41,6 +41,8 @@ export type DomainConfig = {
   /** One simulateHanaWrites call writes at most this many rows and bytes (the product of its arguments). */
   simulateWritesMaxRows: number;
   simulateWritesMaxBytes: number;
+  /** The length of a minute of a restore drill's intervalMinutes (60000; tests shorten it). */
+  drillMinuteMs: number;
 };
 
 export type Ports = {
