@@ -19,10 +19,20 @@ function counterKeys(address: string, key: string | undefined): string[] {
   return keys;
 }
 
+/** The shared backend not answering does not lock everyone out: the request goes on uncounted (and says so in the log). */
+async function orNothing<T>(work: Promise<T>): Promise<T | null> {
+  try {
+    return await work;
+  } catch (error) {
+    console.error(`[auth] failed-authentication counter unavailable: ${(error as Error).message.split("\n")[0]}`);
+    return null;
+  }
+}
+
 export function createAuthGuard(counter: FailureCounter, limit: number): AuthGuard {
   return {
     async check(address, key) {
-      const counts = await counter.read(counterKeys(address, key));
+      const counts = (await orNothing(counter.read(counterKeys(address, key)))) ?? [];
       const blocked = counts.filter((c) => c.count >= limit);
       if (!blocked.length) return;
       const seconds = Math.max(1, Math.ceil(Math.max(...blocked.map((c) => c.resetInMs)) / 1000));
@@ -32,7 +42,7 @@ export function createAuthGuard(counter: FailureCounter, limit: number): AuthGua
       );
     },
     async failed(address, key) {
-      await counter.hit(counterKeys(address, key));
+      await orNothing(counter.hit(counterKeys(address, key)));
     },
   };
 }

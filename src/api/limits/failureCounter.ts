@@ -1,7 +1,6 @@
 // Failed authentications counted per key (a client address, a presented API key) in fixed windows, in the backend
 // every API replica shares: Redis when REDIS_URL is set (one key per counter, expiring with its window), else
 // PostgreSQL (table AuthFailureWindow). So a limit holds across replicas.
-import type { Redis } from "ioredis";
 import type { Db } from "../../db/types.ts";
 
 export type FailureCount = { count: number; resetInMs: number };
@@ -19,7 +18,10 @@ if c == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1],
 return {c, redis.call('PTTL', KEYS[1])}`;
 const READ = `return {tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1])}`;
 
-export function redisFailureCounter(redis: Redis, prefix: string, windowMs: number): FailureCounter {
+/** What the counter needs of a Redis connection (the queue backend's; this module imports no driver). */
+export type RedisScripts = { eval(script: string, numKeys: number, ...args: string[]): Promise<unknown> };
+
+export function redisFailureCounter(redis: RedisScripts, prefix: string, windowMs: number): FailureCounter {
   const run = async (script: string, key: string, args: string[]) => {
     // One key per call, so it works on Redis Cluster whatever slot each counter hashes to.
     const [count, ttl] = (await redis.eval(script, 1, `${prefix}:auth-failures:${key}`, ...args)) as [number, number];
