@@ -12,9 +12,12 @@ export type AuthGuard = {
   failed(address: string, key: string | undefined): Promise<void>;
 };
 
+const UNKNOWN = "unknown";
+
 function counterKeys(address: string, key: string | undefined): string[] {
   // Only a hash of a presented key is kept, never the key.
-  const keys = [`address:${address}`];
+  // No address (a request made in-process, not over a socket): only the key is counted.
+  const keys = address === UNKNOWN ? [] : [`address:${address}`];
   if (key) keys.push(`key:${createHash("sha256").update(key).digest("hex").slice(0, 32)}`);
   return keys;
 }
@@ -50,5 +53,5 @@ export function createAuthGuard(counter: FailureCounter, limit: number): AuthGua
 /** The caller's address: the socket's, or with TRUST_PROXY the first X-Forwarded-For entry (set by the proxy). */
 export function clientAddress(request: Request, socketAddress: string | undefined, trustProxy: boolean): string {
   const forwarded = trustProxy ? request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
-  return forwarded || socketAddress || "unknown";
+  return forwarded || socketAddress || UNKNOWN;
 }
