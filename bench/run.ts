@@ -2,6 +2,8 @@
 // `npm run bench -- --list` lists them. Exits non-zero when any benchmark fails or crashes.
 import { performance } from "node:perf_hooks";
 import { attackBench } from "./attacks.ts";
+import { copy } from "./copy.ts";
+import { dedupe } from "./dedupe.ts";
 import type { Benchmark } from "./lib/benchmark.ts";
 import { BenchmarkFailure } from "./lib/benchmark.ts";
 import { mirrorSync } from "./mirrorSync.ts";
@@ -20,6 +22,8 @@ const benchmarks: Benchmark[] = [
   restore,
   queueLateness,
   attackBench,
+  dedupe,
+  copy,
 ];
 
 function select(args: string[]): Benchmark[] {

