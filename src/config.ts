@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { flag, list, optionalText, optionalUrl, text, whole } from "./configValues.ts";
 import { copyBandwidthFromEnv } from "./transferConfig.ts";
+import { webhookConfigFromEnv } from "./webhookConfig.ts";
 
 export type RegionInfo = { id: string; name: string };
 
@@ -144,9 +145,12 @@ export function parseConfig(env: NodeJS.ProcessEnv) {
   }
   const { secret, ...settings } = result.data as Settings;
   let copyBandwidth: ReturnType<typeof copyBandwidthFromEnv>;
+  let webhooks: ReturnType<typeof webhookConfigFromEnv>;
   try {
     /** Bytes/s of copies per region pair, per process (src/transferConfig.ts); unset: unlimited. */
     copyBandwidth = copyBandwidthFromEnv(env, settings.regions);
+    /** Webhook delivery: timeouts, retries, the SSRF guard's operator switch (src/webhookConfig.ts). */
+    webhooks = webhookConfigFromEnv(env);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -163,6 +167,7 @@ export function parseConfig(env: NodeJS.ProcessEnv) {
       maintenance: 1,
     },
     copyBandwidth,
+    webhooks,
   };
 }
 
