@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { config } from "../src/config.ts";
 import { StartupError } from "../src/db/reachable.ts";
+import { createDrain, stopOnSignals } from "../src/lifecycle.ts";
 import { log } from "../src/log/index.ts";
 import { metricsRegistry } from "../src/metrics/registry.ts";
 import { startMetricsServer } from "../src/metrics/server.ts";
@@ -33,12 +34,11 @@ const metricsServer =
     ? null
     : await startMetricsServer(config.metricsPort, () => metricsRegistry.metrics());
 
-async function shutdown(signal: string) {
-  log.info(`${signal}: finishing running jobs, then exiting`);
-  metricsServer?.close();
-  await workers.close();
-  await services.close();
-  process.exit(0);
-}
-process.once("SIGTERM", () => void shutdown("SIGTERM"));
-process.once("SIGINT", () => void shutdown("SIGINT"));
+// Running jobs finish (or, past SHUTDOWN_TIMEOUT_MS, are retaken from the queue once their lock expires).
+stopOnSignals(createDrain(), config.shutdownTimeoutMs, {
+  drain: async () => {
+    metricsServer?.close();
+    await workers.close();
+  },
+  release: () => services.close(),
+});

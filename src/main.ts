@@ -8,6 +8,7 @@ import { apiMetrics } from "./api/adminRoutes.ts";
 import { createHttpServer } from "./app.ts";
 import { config } from "./config.ts";
 import { StartupError } from "./db/reachable.ts";
+import { createDrain, stopOnSignals } from "./lifecycle.ts";
 import { log } from "./log/index.ts";
 import { startMetricsServer } from "./metrics/server.ts";
 import { prepareRuntime } from "./runtime.ts";
@@ -44,24 +45,25 @@ try {
 // No regions: no workers and no reconciler either (the reconciler re-queues only its own regions' work).
 const workers = regionIds.length ? await startWorkers(services, services.config, regionIds) : null;
 log.info(regionIds.length ? `workers running for ${regionIds.join(", ")}` : "workers: none (API only)");
-const server = createHttpServer(services);
+const drain = createDrain();
+const server = createHttpServer(services, drain);
 // METRICS_PORT: /metrics on its own port, with no key; unset: on PORT behind the admin key (src/api/adminRoutes.ts).
-const metricsServer =
-  config.metricsPort === undefined ? null : await startMetricsServer(config.metricsPort, apiMetrics(services));
+const metricsServer = !config.metricsPort ? null : await startMetricsServer(config.metricsPort, apiMetrics(services));
 server.listen(config.port, () => {
   log.info(`GraphiQL at http://localhost:${config.port}/graphql`);
 });
 
-async function shutdown(signal: string) {
-  log.info(`${signal}: shutting down`);
-  const stopped = new Promise((resolve) => server.close(resolve));
-  metricsServer?.close();
-  server.closeIdleConnections();
-  await workers?.close();
-  await services.close();
-  await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-  await runtime.stop();
-  process.exit(0);
-}
-process.once("SIGTERM", () => void shutdown("SIGTERM"));
-process.once("SIGINT", () => void shutdown("SIGINT"));
+stopOnSignals(drain, config.shutdownTimeoutMs, {
+  async drain() {
+    // Still listening, so a load balancer sees /ready 503 and new requests get 503, while running requests (and
+    // subscriptions, which the drain ends) and jobs finish.
+    await Promise.all([workers?.close(), server.idle()]);
+    await new Promise((resolve) => server.close(resolve));
+  },
+  async release() {
+    server.closeAllConnections();
+    metricsServer?.close();
+    await services.close();
+    await runtime.stop();
+  },
+});

@@ -51,7 +51,7 @@ export function createAdminRoutes(services: Services): (req: IncomingMessage, re
   let dashboard: ReturnType<typeof createQueueDashboard> | undefined;
   return async (req, res) => {
     const path = req.url?.split("?")[0] ?? "";
-    const isMetrics = path === "/metrics" && services.config.metricsPort === undefined;
+    const isMetrics = path === "/metrics" && !services.config.metricsPort;
     const isDashboard = path === QUEUE_DASHBOARD_PATH || path.startsWith(`${QUEUE_DASHBOARD_PATH}/`);
     if (!isMetrics && !isDashboard) return false;
     if (!isAdminRequest(req, services.config.adminApiKey)) {
