@@ -1,9 +1,10 @@
 // The HTTP face of the gateway: GraphQL (with GraphiQL and SSE subscriptions) at /graphql, /health, /ready.
 import { createServer, type Server } from "node:http";
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createGraphQLError, createYoga } from "graphql-yoga";
 import type { Context, Viewer } from "./api/context.ts";
 import { maskGatewayError } from "./api/errorMasking.ts";
+import { renderGatewayGraphiQL } from "./api/graphiql.ts";
+import { redactInvalidVariables, refuseNulCharacters } from "./api/inputGuards.ts";
 import { createLoaders } from "./api/loaders.ts";
 import { accountForApiKey, isAdminKey } from "./domain/accounts.ts";
 import { schema } from "./schema/index.ts";
@@ -31,20 +32,10 @@ export function createGateway(services: Services) {
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
-    // Rendered from the installed package: GraphiQL works with no internet access.
-    renderGraphiQL,
-    graphiql: {
-      title: "Mirror Vault Gateway",
-      // Every request needs a key: put yours in the Headers tab (it stays in this browser only).
-      headers: JSON.stringify({ Authorization: "Bearer <your API key>" }, null, 2),
-      shouldPersistHeaders: true,
-      defaultQuery: [
-        "# Mirror Vault Gateway: set your API key in the Headers tab below, then run this.",
-        "# The platform admin (ADMIN_API_KEY) creates accounts with createAccount; an account's key does the rest.",
-        "{ viewer { id name } regions { id name } }",
-        "",
-      ].join("\n"),
-    },
+    // Rendered from the installed package (GraphiQL works with no internet access); the page asks for an API key
+    // before anything runs (src/api/graphiql.ts).
+    renderGraphiQL: renderGatewayGraphiQL,
+    graphiql: { title: "Mirror Vault Gateway", shouldPersistHeaders: true },
     context: async ({ request }) => ({
       services,
       viewer: await viewerFor(services, request),
@@ -52,6 +43,7 @@ export function createGateway(services: Services) {
     }),
     // Unexpected errors reach the client as "Unexpected error." with no stack; the log keeps them, without inputs.
     maskedErrors: { maskError: maskGatewayError },
+    plugins: [refuseNulCharacters(), redactInvalidVariables()],
     logging: false,
   });
 }
