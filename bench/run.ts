@@ -5,12 +5,13 @@ import type { Benchmark } from "./lib/benchmark.ts";
 import { BenchmarkFailure } from "./lib/benchmark.ts";
 import { mirrorSync } from "./mirrorSync.ts";
 import { queueLateness } from "./queueLateness.ts";
+import { recoveryWindowsBench } from "./recoveryWindows.ts";
 import { restore } from "./restore.ts";
 import { s3Copy } from "./s3Copy.ts";
 import { vaultListing } from "./vaultListing.ts";
 
 /** Every benchmark, in the order a full run takes them; add new modules here. */
-const benchmarks: Benchmark[] = [vaultListing, mirrorSync, s3Copy, restore, queueLateness];
+const benchmarks: Benchmark[] = [vaultListing, recoveryWindowsBench, mirrorSync, s3Copy, restore, queueLateness];
 
 function select(args: string[]): Benchmark[] {
   const names = args.filter((arg) => !arg.startsWith("-"));

@@ -1,6 +1,7 @@
 import DataLoader from "dataloader";
 import type { Db } from "../db/types.ts";
 import type { Backup, Replication } from "../generated/prisma/client.ts";
+import { assuranceLoaders } from "./assuranceLoaders.ts";
 
 export type VaultStats = { backupCount: number; storedBytes: bigint };
 export type ReplicationView = Replication & { replicatedBackupCount: number; pendingBackupCount: number };
@@ -8,6 +9,7 @@ export type ReplicationView = Replication & { replicatedBackupCount: number; pen
 /** Per-request batch loaders: one query for a whole page, however many vaults it shows. */
 export function createLoaders(db: Db) {
   const loaders = {
+    ...assuranceLoaders(db),
     backup: new DataLoader<string, Backup | null>(async (ids) => {
       const rows = await db.backup.findMany({ where: { id: { in: [...ids] } } });
       const byId = new Map(rows.map((row) => [row.id, row]));

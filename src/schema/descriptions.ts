@@ -42,6 +42,9 @@ function byRule(schema: GraphQLSchema, key: string): string | undefined {
   if (connection && field === "pageInfo") return "whether more pages follow or precede, and their cursors";
   if (connection && field === "edges") return `the ${connection}s of this page, in order`;
   if (connection && field === "totalCount") return `how many ${connection}s match, across all pages`;
+  if (!arg && field === "id" && isObjectType(type) && type.getInterfaces().some((i) => i.name === "Node")) {
+    return `the ${typeName}'s global id (Relay): opaque, pass it back as it is`;
+  }
   if (isObjectType(type) && type.getInterfaces().some((i) => i.name === "Error") && ERROR_FIELDS[field]) {
     return ERROR_FIELDS[field];
   }

@@ -11,6 +11,8 @@ import "./backup.ts";
 import "./mirror.ts";
 import "./restore.ts";
 import "./transfer.ts";
+import "./recoverability.ts";
+import "./drills.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });
 // Descriptions the definitions leave out (generated types, the catalogue); the test counts what is still missing.
