@@ -91,12 +91,19 @@ function bootstrap(options: GraphiQLOptions & { endpoint: string }): string {
     options.headers = headers;
     options.defaultHeaders = headers;
     options.defaultQuery = queries[kind];
-    // Tabs kept from an earlier visit keep their queries and take the key in use now.
+    // Tabs kept from an earlier visit keep their queries and take the key in use now; if they hold only first
+    // queries, GraphiQL starts afresh with this key's.
     try {
       var state = JSON.parse(localStorage.getItem("graphiql:tabState") || "null");
       if (state && state.tabs) {
-        state.tabs.forEach(function (tab) { tab.headers = headers; });
-        localStorage.setItem("graphiql:tabState", JSON.stringify(state));
+        var untouched = state.tabs.every(function (tab) {
+          return !tab.query || tab.query === queries.admin || tab.query === queries.account;
+        });
+        if (untouched) localStorage.removeItem("graphiql:tabState");
+        else {
+          state.tabs.forEach(function (tab) { tab.headers = headers; });
+          localStorage.setItem("graphiql:tabState", JSON.stringify(state));
+        }
       }
       localStorage.setItem("graphiql:headers", headers);
     } catch (error) {}
