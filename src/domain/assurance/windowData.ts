@@ -1,27 +1,26 @@
-// The rows behind recovery windows. A window changes only when a backup of the database completes or goes, or a
-// copy lands in or leaves the mirror: a cheap version per (mirror, source database) says whether the window this
-// process computed last is still right, and only changed ones load their backups (packed as JSON by PostgreSQL).
+// The rows behind recovery windows. A mirror's windows change only when a backup of its source completes or goes,
+// or a copy lands in or leaves it: a cheap version per mirror says whether the windows this process computed last
+// are still right, and only changed mirrors load their backups (packed as JSON by PostgreSQL).
 import type { Db } from "../../db/types.ts";
 import type { PlannerBackup } from "../restores/planInput.ts";
 
 export type GroupKey = { mirrorVaultId: string; instanceId: string; databaseName: string };
-export type GroupVersion = GroupKey & { version: string };
+export type MirrorVersion = { mirrorVaultId: string; version: string };
 export type GroupBackups = GroupKey & { backups: PlannerBackup[] };
 
-export const groupKey = (g: GroupKey) => `${g.mirrorVaultId}/${g.instanceId}/${g.databaseName}`;
-
-/** One row per (mirror, source database): counts and id hashes of its COMPLETE backups and of their copies. */
-export async function groupVersions(db: Db, mirrorIds: string[]): Promise<GroupVersion[]> {
-  return db.$queryRaw<GroupVersion[]>`
-    select m.id as "mirrorVaultId", b."instanceId", b."databaseName",
-      concat_ws('/', count(*), count(c."backupId"), sum(hashtext(b.id::text)::bigint),
-        sum(hashtext(c."backupId"::text)::bigint)) as version
+/**
+ * One row per mirror: count and newest completion of its source's COMPLETE backups, count and newest of its copies.
+ * Backups and copies are only ever added, or removed with their vault or instance, so any change moves one of them.
+ */
+export async function mirrorVersions(db: Db, mirrorIds: string[]): Promise<MirrorVersion[]> {
+  return db.$queryRaw<MirrorVersion[]>`
+    select m.id as "mirrorVaultId", concat_ws('/', b.n, b.newest, c.n, c.newest) as version
     from "Vault" m
-    join "Backup" b on b."vaultId" = m."sourceVaultId" and b.status = 'COMPLETE'
-    left join "BackupCopy" c on c."backupId" = b.id and c."mirrorVaultId" = m.id
-    where m.id = any(${mirrorIds}::uuid[])
-    group by m.id, b."instanceId", b."databaseName"
-    order by m.id, b."instanceId", b."databaseName"`;
+    cross join lateral (select count(*) as n, max("completedAt") as newest from "Backup"
+      where "vaultId" = m."sourceVaultId" and status = 'COMPLETE') b
+    cross join lateral (select count(*) as n, max("copiedAt") as newest from "BackupCopy"
+      where "mirrorVaultId" = m.id) c
+    where m.id = any(${mirrorIds}::uuid[])`;
 }
 
 type PackedBackup = [string, PlannerBackup["type"], string, string, string | null, string | null, boolean];
@@ -38,7 +37,8 @@ export async function groupBackups(db: Db, mirrorIds: string[]): Promise<GroupBa
     join "Backup" b on b."vaultId" = m."sourceVaultId" and b.status = 'COMPLETE'
     left join "BackupCopy" c on c."backupId" = b.id and c."mirrorVaultId" = m.id
     where m.id = any(${mirrorIds}::uuid[])
-    group by m.id, b."instanceId", b."databaseName"`;
+    group by m.id, b."instanceId", b."databaseName"
+    order by m.id, b."instanceId", b."databaseName"`;
   return rows.map((row) => ({ ...row, backups: row.backups.map(unpack) }));
 }
 

@@ -4,7 +4,7 @@
 import type { Db } from "../../db/types.ts";
 import type { PlannerBackup } from "../restores/planInput.ts";
 import { type ChainWindow, chainWindow } from "../restores/recoveryWindow.ts";
-import { type GroupKey, groupBackups, groupKey, groupVersions } from "./windowData.ts";
+import { type GroupKey, groupBackups, mirrorVersions } from "./windowData.ts";
 
 export type MirrorRef = { id: string; kind: string; sourceVaultId: string | null; rpoTargetSeconds: number | null };
 
@@ -20,11 +20,11 @@ export type RecoveryWindow = ChainWindow & {
   rpoBreached: boolean;
 };
 
-type Computed = { version: string; window: ChainWindow; sourceLatest: RecoveryWindow["sourceLatest"] };
+type Computed = GroupKey & { window: ChainWindow; sourceLatest: RecoveryWindow["sourceLatest"] };
 
-// Windows this process computed, by group, with the version they were computed at (bounded: cleared when full).
-const computed = new Map<string, Computed>();
-const MAX_CACHED = 50_000;
+// The windows this process computed, by mirror, with the version they were computed at (cleared when full).
+const computed = new Map<string, { version: string; groups: Computed[] }>();
+const MAX_CACHED = 20_000;
 
 /**
  * The windows of each mirror (by id, `[]` for a SOURCE), in source instance id then database name order. One
@@ -34,30 +34,33 @@ export async function recoveryWindows(db: Db, mirrors: MirrorRef[]): Promise<Map
   const result = new Map<string, RecoveryWindow[]>(mirrors.map((m) => [m.id, []]));
   const withSource = mirrors.filter((m) => m.kind === "MIRROR" && m.sourceVaultId);
   if (withSource.length === 0) return result;
-  const versions = await groupVersions(
+  const versions = await mirrorVersions(
     db,
     withSource.map((m) => m.id),
   );
-  let stale = versions.filter((v) => computed.get(groupKey(v))?.version !== v.version);
+  let stale = versions.filter((v) => computed.get(v.mirrorVaultId)?.version !== v.version);
   if (computed.size + stale.length > MAX_CACHED) {
     computed.clear();
     stale = versions;
   }
-  const loaded = await groupBackups(db, [...new Set(stale.map((v) => v.mirrorVaultId))]);
-  const staleVersions = new Map(stale.map((v) => [groupKey(v), v.version]));
-  for (const group of loaded) {
-    const version = staleVersions.get(groupKey(group));
-    if (version === undefined) continue;
-    computed.set(groupKey(group), {
-      version,
-      window: await chainWindow(group.backups),
-      sourceLatest: newestCommit(group.backups),
-    });
+  const loaded = await groupBackups(
+    db,
+    stale.map((v) => v.mirrorVaultId),
+  );
+  for (const { mirrorVaultId, version } of stale) {
+    const groups: Computed[] = [];
+    for (const group of loaded.filter((g) => g.mirrorVaultId === mirrorVaultId)) {
+      const { backups, ...key } = group;
+      groups.push({ ...key, window: await chainWindow(backups), sourceLatest: newestCommit(backups) });
+    }
+    computed.set(mirrorVaultId, { version, groups });
   }
-  const byId = new Map(withSource.map((m) => [m.id, m]));
-  for (const group of versions) {
-    const known = computed.get(groupKey(group));
-    if (known) result.get(group.mirrorVaultId)!.push(describe(byId.get(group.mirrorVaultId)!, group, known));
+  for (const mirror of withSource) {
+    const known = computed.get(mirror.id)?.groups ?? [];
+    result.set(
+      mirror.id,
+      known.map((group) => describe(mirror, group)),
+    );
   }
   return result;
 }
@@ -68,7 +71,8 @@ function newestCommit(backups: PlannerBackup[]): RecoveryWindow["sourceLatest"] 
   return newest ? { time: newest.coversUntil, position: newest.logPositionEnd } : null;
 }
 
-function describe(mirror: MirrorRef, group: GroupKey, { window, sourceLatest }: Computed): RecoveryWindow {
+function describe(mirror: MirrorRef, group: Computed): RecoveryWindow {
+  const { window, sourceLatest } = group;
   const latestTime = window.latest?.time ?? null;
   const rpoSeconds =
     latestTime && sourceLatest?.time
