@@ -61,8 +61,8 @@ export function maskGatewayError(error: unknown, message: string, isDev?: boolea
   const graphqlError = error as GraphQLError;
   // Yoga's own request errors (a body that is not JSON) carry the parser's message, which quotes the body.
   if (graphqlError.extensions?.originalError !== undefined && original === undefined) {
-    const { originalError: _parserDetail, ...extensions } = graphqlError.extensions;
-    return createGraphQLError(graphqlError.message, { nodes: graphqlError.nodes, extensions });
+    // Emptied in place (a JSON response leaves it out): Yoga picks the HTTP status (400) from this very error.
+    (graphqlError.extensions as Record<string, unknown>).originalError = undefined;
   }
   if (typeof graphqlError.message === "string" && original === undefined) {
     const redacted = redactValues(redactVariableError(graphqlError.message), graphqlError.nodes);
