@@ -1,6 +1,8 @@
 // `npm run bench [-- name ...]`: runs the named benchmark modules (all by default) in sequence.
 // `npm run bench -- --list` lists them. Exits non-zero when any benchmark fails or crashes.
 import { performance } from "node:perf_hooks";
+import { copy } from "./copy.ts";
+import { dedupe } from "./dedupe.ts";
 import type { Benchmark } from "./lib/benchmark.ts";
 import { BenchmarkFailure } from "./lib/benchmark.ts";
 import { mirrorSync } from "./mirrorSync.ts";
@@ -11,7 +13,16 @@ import { s3Copy } from "./s3Copy.ts";
 import { vaultListing } from "./vaultListing.ts";
 
 /** Every benchmark, in the order a full run takes them; add new modules here. */
-const benchmarks: Benchmark[] = [vaultListing, recoveryWindowsBench, mirrorSync, s3Copy, restore, queueLateness];
+const benchmarks: Benchmark[] = [
+  vaultListing,
+  recoveryWindowsBench,
+  mirrorSync,
+  s3Copy,
+  restore,
+  queueLateness,
+  dedupe,
+  copy,
+];
 
 function select(args: string[]): Benchmark[] {
   const names = args.filter((arg) => !arg.startsWith("-"));
