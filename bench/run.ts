@@ -1,6 +1,7 @@
 // `npm run bench [-- name ...]`: runs the named benchmark modules (all by default) in sequence.
 // `npm run bench -- --list` lists them. Exits non-zero when any benchmark fails or crashes.
 import { performance } from "node:perf_hooks";
+import { attackBench } from "./attacks.ts";
 import { copy } from "./copy.ts";
 import { dedupe } from "./dedupe.ts";
 import type { Benchmark } from "./lib/benchmark.ts";
@@ -20,6 +21,7 @@ const benchmarks: Benchmark[] = [
   s3Copy,
   restore,
   queueLateness,
+  attackBench,
   dedupe,
   copy,
 ];
