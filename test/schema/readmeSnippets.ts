@@ -59,7 +59,9 @@ export function documentsFor(schema: GraphQLSchema, snippet: Snippet): string[] 
   if (snippet.source !== "inline" || OPERATION.test(text)) return [text];
   const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()];
   // A root field call must be a whole operation, to paste into GraphiQL as it is: validated as written, it fails.
-  const call = /^(\w+)\s*\(/.exec(text)?.[1];
+  // A field named in prose (`nodes(ids:)`, `{ ... }` elisions) has no selection to check: not a snippet.
+  if (/\{ \.\.\. \}/.test(text)) return null;
+  const call = /^(\w+)\s*\(.*\)\s*\{/.exec(text)?.[1];
   if (call) return roots.some((type) => type?.getFields()[call]) ? [text] : null;
   const inline = /^\.\.\. on (\w+)\b/.exec(text)?.[1];
   if (inline) {
