@@ -2,6 +2,7 @@
 import { createServer, type Server } from "node:http";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createGraphQLError, createYoga } from "graphql-yoga";
+import { type ApiKeyCache, createApiKeyCache } from "./api/apiKeyCache.ts";
 import type { Context, Viewer } from "./api/context.ts";
 import { maskGatewayError } from "./api/errorMasking.ts";
 import { createLoaders } from "./api/loaders.ts";
@@ -15,18 +16,19 @@ function unauthorized(message: string) {
   });
 }
 
-async function viewerFor(services: Services, request: Request): Promise<Viewer> {
+async function viewerFor(services: Services, keys: ApiKeyCache, request: Request): Promise<Viewer> {
   const header = request.headers.get("authorization");
   const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!header) throw unauthorized("missing API key: send Authorization: Bearer <api key>");
   if (!key) throw unauthorized("malformed Authorization header: it must be Bearer <api key>");
   if (isAdminKey(key, services.config.adminApiKey)) return { kind: "admin" };
-  const accountId = await accountForApiKey(services.db, key);
+  const accountId = await keys.accountFor(key);
   if (!accountId) throw unauthorized("invalid API key");
   return { kind: "account", accountId };
 }
 
 export function createGateway(services: Services) {
+  const keys = createApiKeyCache((key) => accountForApiKey(services.db, key), services.config.apiKeyCacheMs);
   return createYoga<object, Context>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -47,7 +49,7 @@ export function createGateway(services: Services) {
     },
     context: async ({ request }) => ({
       services,
-      viewer: await viewerFor(services, request),
+      viewer: await viewerFor(services, keys, request),
       loaders: createLoaders(services.db),
     }),
     // Unexpected errors reach the client as "Unexpected error." with no stack; the log keeps them, without inputs.

@@ -61,6 +61,11 @@ export const config = {
   /** The simulated SAP HANA clusters' own database; unset: `<database>_hana_sim` on the same server. */
   hanaSimulatorDatabaseUrl: process.env.HANA_SIMULATOR_DATABASE_URL || undefined,
   adminApiKey: process.env.ADMIN_API_KEY ?? "admin-local-key",
+  /**
+   * How long the API trusts a key it found without asking the database again: a deleted (revoked) key still works
+   * at most this long on each API process. 0: every request asks the database.
+   */
+  apiKeyCacheMs: intFromEnv("API_KEY_CACHE_MS", 5_000),
   /** 32 bytes for AES-256-GCM, derived from SECRET_KEY whatever its length. */
   secretKey: createHash("sha256").update(secret).digest(),
   storageDir: process.env.STORAGE_DIR ?? "./data",
