@@ -2,6 +2,7 @@
 // `npm run bench -- --list` lists them. Exits non-zero when any benchmark fails or crashes. Every goal row the
 // benchmarks record (bench/lib/report.ts) is printed at the end: figure, same-run baseline, ratio, goal.
 import { performance } from "node:perf_hooks";
+import { backupPaging } from "./backupPaging.ts";
 import type { Benchmark } from "./lib/benchmark.ts";
 import { BenchmarkFailure } from "./lib/benchmark.ts";
 import { dropAllBenchDatabases } from "./lib/database.ts";
@@ -14,7 +15,7 @@ import { s3Copy } from "./s3Copy.ts";
 import { vaultListing } from "./vaultListing.ts";
 
 /** Every benchmark, in the order a full run takes them; add new modules here. */
-const benchmarks: Benchmark[] = [vaultListing, mirrorSync, s3Copy, restore, queueLateness];
+const benchmarks: Benchmark[] = [vaultListing, backupPaging, mirrorSync, s3Copy, restore, queueLateness];
 
 function select(args: string[]): Benchmark[] {
   const names = args.filter((arg) => !arg.startsWith("-"));
