@@ -10,13 +10,23 @@ import { ratio, table } from "./lib/format.ts";
 import { goalRows, startBenchmark } from "./lib/report.ts";
 import { mirrorSync } from "./mirrorSync.ts";
 import { queueLateness } from "./queueLateness.ts";
+import { recoveryWindowsBench } from "./recoveryWindows.ts";
 import { restore } from "./restore.ts";
 import { s3Copy } from "./s3Copy.ts";
 import { syncLateness } from "./syncLateness.ts";
 import { vaultListing } from "./vaultListing.ts";
 
 /** Every benchmark, in the order a full run takes them; add new modules here. */
-const benchmarks: Benchmark[] = [vaultListing, backupPaging, syncLateness, mirrorSync, s3Copy, restore, queueLateness];
+const benchmarks: Benchmark[] = [
+  vaultListing,
+  backupPaging,
+  syncLateness,
+  recoveryWindowsBench,
+  mirrorSync,
+  s3Copy,
+  restore,
+  queueLateness,
+];
 
 function select(args: string[]): Benchmark[] {
   const names = args.filter((arg) => !arg.startsWith("-"));

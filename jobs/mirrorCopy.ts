@@ -2,6 +2,7 @@
 // rerun finds the manifest in place and only re-records; a mirror that is gone makes it a no-op. When the region
 // pair's copy slots are all taken, the job is delayed and tried again, spending no attempt and no worker slot.
 import { DelayedError, type Job } from "bullmq";
+import { checkMirrorRpo } from "../src/domain/assurance/rpo.ts";
 import { copyToMirror } from "../src/domain/mirrors/copies.ts";
 import { CopySlotsBusyError, slotRetryDelayMs } from "../src/domain/mirrors/transfers.ts";
 import type { Ports } from "../src/domain/ports.ts";
@@ -13,7 +14,12 @@ export async function mirrorCopy(
   ctx: JobContext,
 ) {
   try {
-    return { copied: await copyToMirror(ports, job.data.backupId, job.data.mirrorVaultId, { waitForSlot: false }) };
+    const copied = await copyToMirror(ports, job.data.backupId, job.data.mirrorVaultId, { waitForSlot: false });
+    // A copy that lands may end (or, with a newer source commit seen, start) an RPO breach.
+    if (copied) {
+      await checkMirrorRpo(ports, job.data.mirrorVaultId).catch((e) => console.error(`[rpo] ${e.message}`));
+    }
+    return { copied };
   } catch (error) {
     if (!(error instanceof CopySlotsBusyError)) throw error;
     await job.moveToDelayed(Date.now() + slotRetryDelayMs(), ctx.token);

@@ -1,6 +1,9 @@
 // The reconciler: on worker start and every RECONCILE_INTERVAL_MS, compares the database with the queues and
 // re-enqueues whatever the database says is due or unfinished. The queues may lose everything; the database's
 // promises are kept. Job ids are deterministic, so re-adding a job that still exists is a no-op.
+import { reconcileDrillRuns } from "../src/domain/assurance/drillRuns.ts";
+import { reconcileDrillSchedules } from "../src/domain/assurance/drillSchedule.ts";
+import { checkRpoTargets } from "../src/domain/assurance/rpo.ts";
 import { reconcileRunningBackups } from "../src/domain/backups.ts";
 import { reconcileInstances } from "../src/domain/hanaInstances.ts";
 import { reconcileMirrorCopies } from "../src/domain/mirrors/copies.ts";
@@ -21,6 +24,10 @@ export const reconcileSteps: [name: string, step: (ports: ReconcilePorts, region
   ["restores", reconcileRestores],
   ["restore staging", sweepRestoreStaging],
   ["storage gc", reconcileStorageGc],
+  // Not a repair: the periodic RPO check rides on the reconciler's pass over the regions this process serves.
+  ["rpo targets", checkRpoTargets],
+  ["drill schedules", reconcileDrillSchedules],
+  ["drill runs", reconcileDrillRuns],
 ];
 
 export async function reconcileOnce(ports: ReconcilePorts, regionIds: string[]) {

@@ -6,6 +6,7 @@ import type { Ports } from "../src/domain/ports.ts";
 import { QUEUE_KINDS, type QueueKind } from "../src/queue/queues.ts";
 import { createRegionWorker } from "../src/queue/regionWorker.ts";
 import { backup, failBackupJob, logBackup } from "./backup.ts";
+import { drill } from "./drill.ts";
 import { failHistoricalSync, historicalSync } from "./historicalSync.ts";
 import { failInitializeJob, initialize } from "./initializeInstance.ts";
 import type { JobContext } from "./jobContext.ts";
@@ -20,7 +21,7 @@ const processors: Record<QueueKind, Record<string, Processor>> = {
   hana: { initialize },
   backup: { backup, logBackup },
   sync: { historicalSync, copy: mirrorCopy },
-  restore: { restore },
+  restore: { restore, drill },
   maintenance: { storageGc: runStorageGc },
 };
 

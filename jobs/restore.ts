@@ -2,6 +2,7 @@
 // of its region. BullMQ's part: wait out another run's lease, refuse a job queued in the wrong region (R12), and
 // record the final failure.
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import { settleDrillRun } from "../src/domain/assurance/drillRuns.ts";
 import type { Ports } from "../src/domain/ports.ts";
 import {
   enqueueRestore,
@@ -32,6 +33,8 @@ export async function restore(
       await job.moveToDelayed(result.retryAt.getTime() + 100, ctx.token);
       throw new DelayedError();
     }
+    // A drill's restore ends its run (the reconciler settles it if this fails).
+    await settleDrillRun(ports, job.data.restoreId).catch((e) => console.error(`[drill] ${e.message}`));
   } catch (error) {
     if (!(error instanceof WrongRegion)) throw error;
     console.error(`[${ctx.regionId}.restore] refusing job ${job.id}: ${error.message}`);
@@ -43,6 +46,7 @@ export async function restore(
 export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">, job: RestoreJob, error: Error) {
   if (error instanceof MisroutedRestoreJob) return;
   await failRestoreRow(ports, job.data.restoreId, error.message);
+  await settleDrillRun(ports, job.data.restoreId);
 }
 
 /** Reconciler step: restores the database says are unfinished get their job back (a no-op while it exists). */

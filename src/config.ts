@@ -92,6 +92,8 @@ export const config = {
     /** Storage GC: one sweep of a region's store at a time. */
     maintenance: 1,
   },
+  /** The length of a minute of a restore drill's intervalMinutes; shorter only in tests. */
+  drillMinuteMs: intFromEnv("DRILL_MINUTE_MS", 60_000),
   /** How often each region's storage garbage collection runs (removes chunks no manifest references); 0: never. */
   storageGcIntervalMs: intFromEnv("STORAGE_GC_INTERVAL_MS", 3_600_000),
   /**

@@ -3,7 +3,15 @@ import { NotFound } from "../domain/errors.ts";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export type NodeTypeName = "Account" | "Vault" | "BackupClient" | "HanaInstance" | "Backup" | "Restore";
+export type NodeTypeName =
+  | "Account"
+  | "Vault"
+  | "BackupClient"
+  | "HanaInstance"
+  | "Backup"
+  | "Restore"
+  | "RestoreDrill"
+  | "DrillRun";
 
 /** Decodes a Relay global id expected to name a `typename`; anything else (malformed, another type) is NOT_FOUND. */
 export function decodeId(typename: NodeTypeName, globalId: string, path: string[]): string {

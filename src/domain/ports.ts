@@ -38,6 +38,8 @@ export type DomainConfig = {
   storageGcMinAgeMs: number;
   copyConcurrencyPerRegionPair: number;
   copyBandwidth: CopyBandwidth;
+  /** The length of a minute of a restore drill's intervalMinutes (60000; tests shorten it). */
+  drillMinuteMs: number;
 };
 
 export type Ports = {

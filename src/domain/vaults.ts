@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../db/types.ts";
 import { Prisma } from "../generated/prisma/client.ts";
+import { checkRpoTarget, forgetRpoStates } from "./assurance/rpo.ts";
 import { Conflict, FailedPrecondition, NotFound } from "./errors.ts";
 
 // R4: names are 1..32 characters after trimming; descriptions at most 255.
@@ -64,16 +65,24 @@ export async function updateVault(
   db: Db,
   accountId: string,
   vaultId: string,
-  changes: { name?: string | null; description?: string | null },
+  changes: { name?: string | null; description?: string | null; rpoTargetSeconds?: number | null },
 ) {
-  await findVault(db, accountId, vaultId);
-  return db.vault.update({
-    where: { id: vaultId },
-    data: {
-      ...(changes.name != null ? { name: changes.name } : {}),
-      ...(changes.description !== undefined ? { description: changes.description } : {}),
-    },
-  });
+  const vault = await findVault(db, accountId, vaultId);
+  checkRpoTarget(vault, changes.rpoTargetSeconds);
+  const clearsTarget = changes.rpoTargetSeconds === null;
+  const [updated] = await db.$transaction([
+    db.vault.update({
+      where: { id: vaultId },
+      data: {
+        ...(changes.name != null ? { name: changes.name } : {}),
+        ...(changes.description !== undefined ? { description: changes.description } : {}),
+        ...(changes.rpoTargetSeconds !== undefined ? { rpoTargetSeconds: changes.rpoTargetSeconds } : {}),
+      },
+    }),
+    // No target, no breach to end: the next target starts from what it sees.
+    ...(clearsTarget ? [forgetRpoStates(db, vaultId)] : []),
+  ]);
+  return updated;
 }
 
 /** Why a vault can't be deleted now, or null (R7, R18). */

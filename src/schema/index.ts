@@ -10,5 +10,7 @@ import "./backup.ts";
 import "./mirror.ts";
 import "./restore.ts";
 import "./transfer.ts";
+import "./recoverability.ts";
+import "./drills.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });

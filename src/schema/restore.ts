@@ -58,7 +58,10 @@ const RestoreStep = builder.objectRef<PlanStep>("RestoreStep").implement({
   }),
 });
 
-const RestorePlanType = builder.objectRef<RestorePlan>("RestorePlan").implement({
+/** A plan and the region of the mirror it reads (for its restore time estimate). */
+export type RestorePlanView = RestorePlan & { regionId: string };
+
+export const RestorePlanType = builder.objectRef<RestorePlanView>("RestorePlan").implement({
   fields: (t) => ({
     steps: t.field({ type: [RestoreStep], resolve: (plan) => plan.steps }),
     targetTime: t.expose("targetTime", {
@@ -101,7 +104,11 @@ export const Restore = builder.prismaNode("Restore", {
     pointInTime: t.expose("pointInTime", { type: "DateTime", nullable: true }),
     logPosition: t.expose("logPosition", { type: "BigInt", nullable: true }),
     backup: t.relation("backup", { nullable: true }),
-    plan: t.field({ type: RestorePlanType, select: { plan: true }, resolve: (r) => readStoredPlan(r.plan) }),
+    plan: t.field({
+      type: RestorePlanType,
+      select: { plan: true, mirrorVault: { select: { regionId: true } } },
+      resolve: (r) => ({ ...readStoredPlan(r.plan), regionId: r.mirrorVault.regionId }),
+    }),
     reachedTime: t.expose("reachedTime", { type: "DateTime", nullable: true }),
     reachedLogPosition: t.expose("reachedLogPosition", { type: "BigInt", nullable: true }),
     validation: t.field({

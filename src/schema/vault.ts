@@ -90,6 +90,9 @@ const UpdateVaultInput = builder.inputType("UpdateVaultInput", {
     vaultId: t.id({ required: true }),
     name: t.string({ validate: vaultName }),
     description: t.string({ validate: vaultDescription }),
+    rpoTargetSeconds: t.int({
+      description: "MIRROR only: the recovery point objective in seconds, 60..604800; null clears it",
+    }),
   }),
 });
 

@@ -56,7 +56,16 @@ export class ChainSearch {
   /** COMPLETE + deltas + the gap-free log run from `complete`, as far as `bound` allows. */
   async chain(pool: PlannerBackup[], complete: PlannerBackup, bound: Bound): Promise<Chain> {
     const deltas = this.request.useDelta ? this.deltaPath(pool, complete, bound) : [];
-    const start = deltas.at(-1) ?? complete;
+    const run = await this.logRun(pool, deltas.at(-1) ?? complete, bound);
+    return { data: complete, deltas, ...run, gap: this.gapAfter(pool, run.position) };
+  }
+
+  /** The gap-free run of LOG backups from a data backup, as far as `bound` allows, and the commit it reaches. */
+  async logRun(
+    pool: PlannerBackup[],
+    start: PlannerBackup,
+    bound: Bound,
+  ): Promise<Pick<Chain, "logs" | "position" | "time" | "reached">> {
     let position = start.logPositionEnd;
     let time = start.coversUntil;
     const logs: PlannerBackup[] = [];
@@ -110,7 +119,7 @@ export class ChainSearch {
       position = log.logPositionEnd;
       time = log.coversUntil;
     }
-    return { data: complete, deltas, logs, position, time, reached, gap: this.gapAfter(pool, position) };
+    return { logs, position, time, reached };
   }
 
   /** The delta path from `complete` that reaches the furthest position within `bound` (fewest steps, then bytes). */
@@ -182,7 +191,8 @@ export class ChainSearch {
     );
   }
 
-  private gapAfter(pool: PlannerBackup[], position: bigint): Chain["gap"] {
+  /** The first positions missing after `position` (null: nothing known after it). */
+  gapAfter(pool: PlannerBackup[], position: bigint): Chain["gap"] {
     const laterLogs = pool.filter((b) => b.type === "LOG" && b.logPositionEnd > position);
     if (laterLogs.length > 0) {
       const next = maxBy(laterLogs, (l) => -l.logPositionStart)!.logPositionStart;

@@ -111,6 +111,11 @@ async function planFromMirror(
 }
 
 /** The `restorePlan` dry run: what `restoreFromMirror` would do, without creating or queueing anything. */
-export async function planRestoreFor(ports: PlanPorts, accountId: string, input: RestoreInput): Promise<RestorePlan> {
-  return (await resolveRestore(ports, accountId, input)).plan;
+export async function planRestoreFor(
+  ports: PlanPorts,
+  accountId: string,
+  input: RestoreInput,
+): Promise<RestorePlan & { regionId: string }> {
+  const { plan, mirror } = await resolveRestore(ports, accountId, input);
+  return { ...plan, regionId: mirror.regionId };
 }

@@ -2,6 +2,7 @@
 // the mirror's region (R12).
 import { createHash } from "node:crypto";
 import { jobIds } from "../../queue/queues.ts";
+import { scratchOwner } from "../assurance/drills.ts";
 import { Conflict } from "../errors.ts";
 import type { Ports } from "../ports.ts";
 import { isUniqueViolation } from "../vaults.ts";
@@ -18,7 +19,13 @@ function inputHash(input: RestoreInput): string {
     .digest("hex");
 }
 
-export async function restoreFromMirror(ports: CreatePorts, accountId: string, input: RestoreInput) {
+/** `drillId`: the restore is that drill's run, into the scratch tenant it owns. */
+export async function restoreFromMirror(
+  ports: CreatePorts,
+  accountId: string,
+  input: RestoreInput,
+  options: { drillId?: string } = {},
+) {
   const { db } = ports;
   const hash = inputHash(input);
   const byKey = (idempotencyKey: string) =>
@@ -35,6 +42,13 @@ export async function restoreFromMirror(ports: CreatePorts, accountId: string, i
     accountId,
     input,
   );
+  const drill = await scratchOwner(db, target.id, targetDatabaseName);
+  if (drill && drill.id !== options.drillId) {
+    throw new Conflict(
+      `${targetDatabaseName} on ${target.sid} is the scratch tenant of restore drill "${drill.name}"; choose another ` +
+        "targetDatabaseName, or delete the drill first",
+    );
+  }
   await checkOverwrite(ports.hana, target, targetDatabaseName, input.overwrite ?? false);
   const restore = await db.restore
     .create({
