@@ -4,14 +4,17 @@ import { type Job, UnrecoverableError } from "bullmq";
 import { failBackup, takeBackup } from "../src/domain/backups.ts";
 import { runScheduledLogBackups } from "../src/domain/logBackups.ts";
 import type { Ports } from "../src/domain/ports.ts";
+import type { JobContext } from "./jobContext.ts";
+import { leased } from "./leased.ts";
 
 type Data = { backupId: string };
 
 export async function backup(
-  ports: Pick<Ports, "db" | "hana" | "storage" | "events" | "queues" | "clock">,
+  ports: Pick<Ports, "db" | "hana" | "storage" | "events" | "queues" | "clock" | "config">,
   job: Job<Data>,
+  ctx: JobContext,
 ) {
-  const outcome = await takeBackup(ports, job.data.backupId);
+  const outcome = await leased(job, ctx, () => takeBackup(ports, job.data.backupId));
   // The cluster refused (missing COMPLETE, stopped database...): retrying can't help; the row already says why.
   if (outcome === "refused") throw new UnrecoverableError("the cluster refused the backup");
   return { outcome };

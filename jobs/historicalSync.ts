@@ -4,6 +4,7 @@ import type { Job } from "bullmq";
 import { markHistoricalSyncFailed, runHistoricalSync } from "../src/domain/mirrors/historicalSync.ts";
 import type { Ports } from "../src/domain/ports.ts";
 import type { JobContext } from "./jobContext.ts";
+import { leased } from "./leased.ts";
 
 type Data = { mirrorVaultId: string };
 
@@ -13,9 +14,11 @@ export function historicalSync(
   ctx: JobContext,
 ) {
   // Also starts every other due sync of the worker's region (R9's sweep).
-  return runHistoricalSync(ports, job.data.mirrorVaultId, (percent) => job.updateProgress(percent), {
-    regionId: ctx.regionId,
-  });
+  return leased(job, ctx, () =>
+    runHistoricalSync(ports, job.data.mirrorVaultId, (percent) => job.updateProgress(percent), {
+      regionId: ctx.regionId,
+    }),
+  );
 }
 
 export function failHistoricalSync(ports: Pick<Ports, "db" | "events">, job: Job<Data>, error: Error) {

@@ -3,10 +3,11 @@
 // pair's copy slots are all taken, the job is delayed and tried again, spending no attempt and no worker slot.
 import { DelayedError, type Job } from "bullmq";
 import { checkMirrorRpo } from "../src/domain/assurance/rpo.ts";
-import { copyToMirror } from "../src/domain/mirrors/copies.ts";
+import { copyToMirror, noteCopyFailure } from "../src/domain/mirrors/copies.ts";
 import { CopySlotsBusyError, slotRetryDelayMs } from "../src/domain/mirrors/transfers.ts";
 import type { Ports } from "../src/domain/ports.ts";
 import type { JobContext } from "./jobContext.ts";
+import { leased } from "./leased.ts";
 
 export async function mirrorCopy(
   ports: Pick<Ports, "db" | "storage" | "events" | "clock" | "copySlots" | "bandwidth" | "config">,
@@ -14,10 +15,17 @@ export async function mirrorCopy(
   ctx: JobContext,
 ) {
   try {
-    const copied = await copyToMirror(ports, job.data.backupId, job.data.mirrorVaultId, { waitForSlot: false });
+    const { backupId, mirrorVaultId } = job.data;
+    const copied = await leased(job, ctx, () =>
+      copyToMirror(ports, backupId, mirrorVaultId, { waitForSlot: false }).catch(async (error) => {
+        // A store unreachable, credentials refused...: the job retries with backoff; the mirror says why meanwhile.
+        if (!(error instanceof CopySlotsBusyError)) await noteCopyFailure(ports, backupId, mirrorVaultId, error);
+        throw error;
+      }),
+    );
     // A copy that lands may end (or, with a newer source commit seen, start) an RPO breach.
-    if (copied) {
-      await checkMirrorRpo(ports, job.data.mirrorVaultId).catch((e) => console.error(`[rpo] ${e.message}`));
+    if (copied === true) {
+      await checkMirrorRpo(ports, mirrorVaultId).catch((e) => console.error(`[rpo] ${e.message}`));
     }
     return { copied };
   } catch (error) {

@@ -5,6 +5,7 @@ import { reconcileDrillRuns } from "../src/domain/assurance/drillRuns.ts";
 import { reconcileDrillSchedules } from "../src/domain/assurance/drillSchedule.ts";
 import { checkRpoTargets } from "../src/domain/assurance/rpo.ts";
 import { reconcileRunningBackups } from "../src/domain/backups.ts";
+import { reconcileCleanups } from "../src/domain/cleanups.ts";
 import { reconcileInstances } from "../src/domain/hanaInstances.ts";
 import { reconcileMirrorCopies } from "../src/domain/mirrors/copies.ts";
 import { reconcileHistoricalSyncs } from "../src/domain/mirrors/historicalSync.ts";
@@ -13,16 +14,23 @@ import { sweepRestoreStaging } from "../src/domain/restores/index.ts";
 import { reconcileStorageGc } from "../src/domain/storageGc.ts";
 import { reconcileRestores } from "./restore.ts";
 
-type ReconcilePorts = Pick<Ports, "db" | "queues" | "clock" | "config">;
+export type ReconcilePorts = Pick<Ports, "db" | "queues" | "clock" | "config" | "storage" | "hana">;
+type Step = [name: string, step: (ports: ReconcilePorts, regionIds: string[]) => Promise<void>];
 
-/** Every step, in order; each is a domain function of the regions this process serves. */
-export const reconcileSteps: [name: string, step: (ports: ReconcilePorts, regionIds: string[]) => Promise<void>][] = [
-  ["instances", reconcileInstances],
+/**
+ * Every step, in order; each is a domain function of the regions this process serves. After a queue flush (Redis
+ * FLUSHALL, or the PostgreSQL queue schema wiped) one pass re-creates every job the database promised: the jobs
+ * of unfinished rows and every job scheduler (each instance's automatic LOG backups, each region's storage GC).
+ */
+export const reconcileSteps: Step[] = [
+  ["instances", reconcileInstances], // INITIALIZING checks + the LOG backup scheduler of each INITIALIZED instance
   ["backups", reconcileRunningBackups],
   ["historical syncs", reconcileHistoricalSyncs],
   ["mirror copies", reconcileMirrorCopies],
   ["restores", reconcileRestores],
   ["restore staging", sweepRestoreStaging],
+  ["deletions", reconcileCleanups], // clean-up a crash interrupted (manifests, a deleted instance's cluster)
+  // Job schedulers: the storage GC here; the restore drills' below.
   ["storage gc", reconcileStorageGc],
   // Not a repair: the periodic RPO check rides on the reconciler's pass over the regions this process serves.
   ["rpo targets", checkRpoTargets],

@@ -33,6 +33,12 @@ const onFinalFailure: Partial<Record<string, (ports: Ports, job: Job, error: Err
   initialize: failInitializeJob,
 };
 
+/** Practically unbounded: stalls are crashes (or a frozen event loop), never the job's own fault. */
+export const MAX_STALLS = 1_000_000;
+
+/** BullMQ's reason when a job stalled more often than `maxStalledCount`: a crash, never the work's failure. */
+export const isStall = (error: Error) => /stalled more than allowable limit/.test(error.message);
+
 export type WorkerSettings = Pick<Config, "workerConcurrency" | "leaseMs">;
 
 export type RegionWorkers = { regionId: string; close(): Promise<void> };
@@ -60,9 +66,13 @@ export function startRegionWorkers(
       },
       {
         concurrency: options.concurrency?.[kind] ?? settings.workerConcurrency[kind],
-        // Long copies and restores keep their lock; a killed worker's job is retaken after the lock expires.
+        // Long copies and restores keep their lock (renewed every half of it); a killed worker's job is retaken
+        // after the lock expires, found by the stalled check that runs every half lease.
         lockDuration: settings.leaseMs,
         stalledInterval: Math.max(1000, Math.floor(settings.leaseMs / 2)),
+        // A crash is not a failure: however often a job's worker dies, the job goes back to wait (BullMQ's default
+        // of 1 failed it on the second kill). Real errors are bounded by the job's attempts and backoff instead.
+        maxStalledCount: MAX_STALLS,
       },
     );
     worker.on("failed", (job, error) => {
@@ -71,6 +81,11 @@ export function startRegionWorkers(
       console.error(
         `[${regionId}.${kind}] ${job.name} ${job.id} failed${final ? "" : " (will retry)"}: ${error.message}`,
       );
+      if (isStall(error)) {
+        // Not the work's failure: the row stays unfinished and the job is put back (the reconciler would too).
+        void job.retry("failed").catch((e) => console.error(`[${regionId}.${kind}] ${e.message}`));
+        return;
+      }
       // If this write fails too, the reconciler finds the row unfinished and runs the job again.
       if (final) {
         void onFinalFailure[job.name]?.(ports, job, error).catch((e) =>

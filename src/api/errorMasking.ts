@@ -3,6 +3,7 @@
 import { PothosValidationError } from "@pothos/core";
 import type { GraphQLError } from "graphql";
 import { createGraphQLError, maskError } from "graphql-yoga";
+import { isDatabaseUnavailable } from "../db/unavailable.ts";
 import { DomainError, errorCode } from "../domain/errors.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 
@@ -47,6 +48,16 @@ export function maskGatewayError(error: unknown, message: string, isDev?: boolea
       nodes: graphqlError.nodes,
       extensions: { ...graphqlError.extensions },
     });
+  }
+  // PostgreSQL restarting or unreachable: a clear, retryable answer (HTTP 503), not a 500 with a driver message.
+  if (isDatabaseUnavailable(original ?? error)) {
+    console.error("[graphql] the database is unavailable:", (original as Error | undefined)?.name ?? "error");
+    return createGraphQLError(
+      "the database is unavailable right now (restarting or unreachable); retry in a few seconds",
+      {
+        extensions: { code: "UNAVAILABLE", retryable: true, http: { status: 503, headers: { "Retry-After": "5" } } },
+      },
+    );
   }
   if (original !== undefined || !(error as { extensions?: { http?: unknown } }).extensions?.http) {
     console.error("[graphql]", describeForLog(original ?? error));

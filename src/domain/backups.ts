@@ -7,6 +7,7 @@ import { findInstance } from "./hanaInstances.ts";
 import { enqueueCopiesOf } from "./mirrors/copies.ts";
 import type { Ports } from "./ports.ts";
 import { isUniqueViolation } from "./vaults.ts";
+import { type WorkLease, withWorkLease, workKeys } from "./workLease.ts";
 
 export type BackupType = "COMPLETE" | "DIFFERENTIAL" | "INCREMENTAL" | "LOG";
 
@@ -113,11 +114,33 @@ export async function enqueueBackup(ports: Pick<Ports, "queues">, regionId: stri
 /**
  * Takes a RUNNING backup from the cluster into the source vault's regional storage and completes its row with size,
  * positions, coversUntil and the digest catalog; then starts its real-time copy (R8). A refusal by the cluster
- * (`HanaPreconditionError`) fails the backup for good; anything else is left to the job's retries.
+ * (`HanaPreconditionError`) fails the backup for good; anything else is left to the job's retries (the row says
+ * why meanwhile). One run at a time (WorkLease): WorkBusy when another run holds it.
  */
 export async function takeBackup(
+  ports: Pick<Ports, "db" | "hana" | "storage" | "events" | "queues" | "clock" | "config">,
+  backupId: string,
+): Promise<"taken" | "refused" | "not running"> {
+  return withWorkLease(ports, workKeys.backup(backupId), async (lease) => {
+    try {
+      return await takeBackupHolding(ports, backupId, lease);
+    } catch (error) {
+      if (lease.signal.aborted) throw lease.signal.reason;
+      await ports.db.backup
+        .updateMany({
+          where: { id: backupId, status: "RUNNING" },
+          data: { message: `attempt failed, retrying: ${(error as Error).message.split("\n")[0]}` },
+        })
+        .catch(() => null);
+      throw error;
+    }
+  });
+}
+
+async function takeBackupHolding(
   ports: Pick<Ports, "db" | "hana" | "storage" | "events" | "queues" | "clock">,
   backupId: string,
+  lease: WorkLease,
 ): Promise<"taken" | "refused" | "not running"> {
   const { db } = ports;
   const backup = await db.backup.findUnique({ where: { id: backupId }, include: { vault: true } });
@@ -131,12 +154,14 @@ export async function takeBackup(
     await failBackup(ports, backup.id, error.message);
     return "refused";
   }
-  const manifest = await store.writeBackup(backup.id, taken.stream);
+  const manifest = await store.writeBackup(backup.id, taken.stream, { signal: lease.signal });
   await db.$transaction(async (tx) => {
+    await lease.hold(tx);
     await tx.backup.update({
       where: { id: backup.id },
       data: {
         status: "COMPLETE",
+        message: null,
         completedAt: ports.clock.now(),
         sizeBytes: BigInt(manifest.sizeBytes),
         logPositionStart: taken.logPositionStart,

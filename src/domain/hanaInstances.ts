@@ -2,6 +2,7 @@
 // simulated writes.
 import { HanaConnectError, HanaPreconditionError } from "../hana/connector.ts";
 import { jobIds } from "../queue/queues.ts";
+import { cleanupRecords, runCleanups } from "./cleanups.ts";
 import { Conflict, FailedPrecondition, InvalidInput, NotFound } from "./errors.ts";
 import { scheduleLogBackups } from "./logBackups.ts";
 import type { Ports } from "./ports.ts";
@@ -108,47 +109,39 @@ export async function deleteHanaInstance(
       `${mirrored} of this instance's backups are copied to a mirror vault; delete the mirror first, or keep the instance`,
     );
   }
-  const cleanup = await backupCleanup(ports, instanceId);
+  const backups = await db.backup.findMany({
+    where: { instanceId },
+    select: { id: true, status: true, vault: { select: { regionId: true } } },
+  });
+  // The manifests and the simulated cluster go after the rows; the record of that debt commits with the rows, so
+  // a crash in between is finished by the reconciler (no orphan object or cluster row).
+  const records = cleanupRecords([
+    ...backups.map((b) => ({ regionId: b.vault.regionId, backupIds: [b.id] })),
+    { regionId: instance.regionId, backupIds: [], hanaInstanceId: instanceId },
+  ]);
+  let cleanupIds: string[];
   try {
-    await db.$transaction([
-      db.restore.deleteMany({
+    cleanupIds = await db.$transaction(async (tx) => {
+      await tx.restore.deleteMany({
         where: {
           OR: [{ sourceInstanceId: instanceId }, { targetInstanceId: instanceId }],
           status: { notIn: [...ACTIVE_RESTORE_STATUSES] },
         },
-      }),
-      db.hanaInstance.delete({ where: { id: instanceId } }),
-    ]);
+      });
+      await tx.hanaInstance.delete({ where: { id: instanceId } });
+      return (await tx.pendingCleanup.createManyAndReturn({ data: records, select: { id: true } })).map((r) => r.id);
+    });
   } catch (error) {
     if ((error as { code?: string }).code === "P2003") {
       throw new FailedPrecondition("a restore started using this instance meanwhile; wait for it or cancel it first");
     }
     throw error;
   }
-  await ports.queues.removeScheduler(instance.regionId, "backup", jobIds.logBackupScheduler(instanceId));
-  await cleanup();
-  await ports.hana.dropInstance(instanceId);
-}
-
-/**
- * Deleting an instance cascades its backups (and their copies) in the database; their manifests go first, from
- * the source vault's region and from each mirror region holding a copy, so the regions' storage GC can reclaim the
- * chunks no other backup shares. Before the row delete: a failure here leaves the instance in place to retry, never
- * manifests that no row points at. Queued (not yet running) backup jobs of the instance are dropped too.
- */
-/** Reads the instance's backups now; the returned clean-up (run once the rows are gone) removes their manifests. */
-async function backupCleanup(ports: Pick<Ports, "db" | "queues" | "storage">, instanceId: string) {
-  const { db, queues, storage } = ports;
-  const backups = await db.backup.findMany({
-    where: { instanceId },
-    select: { id: true, status: true, vault: { select: { regionId: true } } },
-  });
-  return async () => {
-    for (const backup of backups) {
-      if (backup.status === "RUNNING") await queues.remove(backup.vault.regionId, "backup", jobIds.backup(backup.id));
-      await storage.region(backup.vault.regionId).deleteBackup(backup.id);
-    }
-  };
+  // A backup job left behind finds its row gone; the LOG backup schedule goes with the clean-up.
+  for (const backup of backups.filter((b) => b.status === "RUNNING")) {
+    await ports.queues.remove(backup.vault.regionId, "backup", jobIds.backup(backup.id)).catch(() => {});
+  }
+  await runCleanups(ports, cleanupIds);
 }
 
 /** Maps the cluster's refusals onto contract errors: a missing database is bad input, a stopped one a precondition. */

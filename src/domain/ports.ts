@@ -25,6 +25,8 @@ export type WriteSimulator = {
     databaseName: string,
     writes: { transactions: number; rowsPerTransaction?: number; valueBytes?: number },
   ): Promise<HanaDatabaseState>;
+  /** What the simulated cluster's fence recorded for a database: restore writes accepted, refused, overlapping. */
+  fenceRecord(instanceId: string, databaseName: string): Promise<{ writes: number; refused: number; overlaps: number }>;
 };
 
 /** The settings the domain and the jobs read (the rest of the configuration stays at the composition root). */

@@ -90,6 +90,13 @@ export type RecoverOptions = {
   signal?: AbortSignal;
   /** Called after every batch and at the end of each phase, with the fraction (0..1) of that phase done. */
   onProgress?: (phase: RecoverPhase, fraction: number) => void | Promise<void>;
+  /**
+   * The restore run's fencing token (an epoch that only grows). Every write of the recovery carries it, and the
+   * cluster refuses it (`HanaFencedError`) once a higher one was presented for the database: a run that lost its
+   * lease can never write beside the one that took over. A real connector would keep the highest epoch in a table
+   * of the target's SYSTEMDB and check it in the transaction of each load; the simulator does the same.
+   */
+  fence?: bigint;
 };
 
 export type RecoverResult = { reachedPosition: bigint; reachedTime: Date | null };
@@ -124,7 +131,8 @@ export interface HanaConnector {
   ): Promise<RecoverResult>;
   /** Recomputes the digest from the rows themselves (never from bookkeeping). */
   computeDigest(instanceId: string, databaseName: string): Promise<string>;
-  stopDatabase(instanceId: string, name: string): Promise<HanaDatabaseState>;
+  /** With `fence`: refused (`HanaFencedError`) when a newer restore run took the database over. */
+  stopDatabase(instanceId: string, name: string, fence?: bigint): Promise<HanaDatabaseState>;
   startDatabase(instanceId: string, name: string): Promise<HanaDatabaseState>;
   /** Forgets the instance and everything in it (no-op when unknown). */
   dropInstance(instanceId: string): Promise<void>;
@@ -176,4 +184,9 @@ export class HanaRecoverAbortedError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A fenced write carried an epoch older than one already presented: the run lost its lease and must stop. */
+export class HanaFencedError extends Error {
+  override name = "HanaFencedError";
 }

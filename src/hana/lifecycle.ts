@@ -4,7 +4,7 @@ import type { HanaDatabaseState, HanaEndpoint } from "./connector.ts";
 import { EMPTY_DIGEST } from "./digest.ts";
 import { checkEndpoint } from "./endpoint.ts";
 import { notFound } from "./errors.ts";
-import { execute, query, type SimDb, transaction } from "./pool.ts";
+import { execute, type Queryable, query, type SimDb, transaction } from "./pool.ts";
 import { digestOfStoredRows, loadDatabase, type SimDatabaseRow, SYSTEMDB, toState } from "./store.ts";
 
 /** See endpoint.ts for the simulated failure modes. The first connect provisions SYSTEMDB and a tenant <SID>. */
@@ -40,7 +40,7 @@ export async function getDatabase(db: SimDb, instanceId: string, name: string): 
 }
 
 export async function setRunning(
-  db: SimDb,
+  db: Queryable,
   instanceId: string,
   name: string,
   running: boolean,
@@ -57,7 +57,7 @@ export async function setRunning(
 /** Forgets the cluster: its databases, rows and commit log (no-op when unknown). */
 export async function dropInstance(db: SimDb, instanceId: string): Promise<void> {
   await transaction(db, async (tx) => {
-    for (const table of ["SimRow", "SimCommit", "SimDatabase"]) {
+    for (const table of ["SimRow", "SimCommit", "SimDatabase", "SimFence", "SimFencedWrite"]) {
       await execute(tx, `DELETE FROM "${table}" WHERE "instanceId" = $1::uuid`, [instanceId]);
     }
   });

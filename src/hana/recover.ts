@@ -22,9 +22,10 @@ import {
   type RecoverTarget,
 } from "./connector.ts";
 import { DigestAccumulator, EMPTY_DIGEST } from "./digest.ts";
+import { fencedWrite, raiseFence } from "./fence.ts";
 import { type CommitEntry, type DataBackupHeader, type LogBackupHeader, openBackup, type RowEntry } from "./ndjson.ts";
 import { Pipeline } from "./pipeline.ts";
-import { execute, query, type SimDb, transaction } from "./pool.ts";
+import { execute, type Queryable, query, type SimDb, type Tx, transaction } from "./pool.ts";
 import { kindOf, loadRowBatch } from "./store.ts";
 
 /** How big one load statement gets: whichever limit is reached first closes the batch. */
@@ -57,7 +58,12 @@ export async function recoverDatabase(
   options: RecoverOptions,
   limits: RecoverBatchLimits,
 ): Promise<RecoverResult> {
-  const { signal, onProgress } = options;
+  const { signal, onProgress, fence } = options;
+  // Every write goes through the fence when the caller gave one (a restore run's epoch): the first raises it.
+  const start = <T>(work: (tx: Tx) => Promise<T>) =>
+    fence === undefined ? transaction(db, work) : raiseFence(db, instanceId, databaseName, fence, work);
+  const write = <T>(work: (client: Queryable) => Promise<T>) =>
+    fence === undefined ? work(db) : fencedWrite(db, instanceId, databaseName, fence, work);
   const checkpoint = () => {
     if (signal?.aborted) {
       throw new HanaRecoverAbortedError(
@@ -100,7 +106,7 @@ export async function recoverDatabase(
   const digest = new DigestAccumulator();
   try {
     checkpoint();
-    await transaction(db, async (tx) => {
+    await start(async (tx) => {
       await execute(
         tx,
         `INSERT INTO "SimDatabase" ("instanceId", "name", "kind", "running", "digest")
@@ -127,7 +133,7 @@ export async function recoverDatabase(
         const rows = batch.rows;
         const bytes = batch.take();
         await pipeline.start(async () => {
-          await loadRowBatch(db, instanceId, databaseName, bytes, false);
+          await write((client) => loadRowBatch(client, instanceId, databaseName, bytes, false));
           loaded += rows;
           await progress("LOADING_DATA", dataHeader.rowCount > 0 ? loaded / dataHeader.rowCount : 1);
         }, checkpoint);
@@ -174,7 +180,7 @@ export async function recoverDatabase(
             const rows = batch.rows;
             const bytes = batch.take();
             await pipeline.start(async () => {
-              for (const hash of await loadRowBatch(db, instanceId, databaseName, bytes, true)) {
+              for (const hash of await write((c) => loadRowBatch(c, instanceId, databaseName, bytes, true))) {
                 digest.removeHash(hash);
               }
               applied += rows;
@@ -239,7 +245,7 @@ export async function recoverDatabase(
           const bytes = batch.take();
           await pipeline.start(async () => {
             if (rows > 0) {
-              for (const hash of await loadRowBatch(db, instanceId, databaseName, bytes, true)) {
+              for (const hash of await write((c) => loadRowBatch(c, instanceId, databaseName, bytes, true))) {
                 digest.removeHash(hash);
               }
             }
@@ -285,11 +291,13 @@ export async function recoverDatabase(
     }
 
     checkpoint();
-    await execute(
-      db,
-      `UPDATE "SimDatabase" SET "running" = true, "logPosition" = $3, "lastCommitTime" = $4, "digest" = $5
+    await write((client) =>
+      execute(
+        client,
+        `UPDATE "SimDatabase" SET "running" = true, "logPosition" = $3, "lastCommitTime" = $4, "digest" = $5
        WHERE "instanceId" = $1::uuid AND "name" = $2`,
-      [instanceId, databaseName, reachedPosition, reachedTime, digest.hex],
+        [instanceId, databaseName, reachedPosition, reachedTime, digest.hex],
+      ),
     );
     return { reachedPosition, reachedTime };
   } finally {

@@ -20,6 +20,7 @@ import type {
   RecoverRequest,
   RecoverResult,
 } from "./connector.ts";
+import { fencedWrite, fenceRecord } from "./fence.ts";
 import * as lifecycle from "./lifecycle.ts";
 import type { SimDb } from "./pool.ts";
 import { type RecoverBatchLimits, recoverDatabase } from "./recover.ts";
@@ -67,8 +68,9 @@ export class HanaSimulator implements HanaConnector {
     return lifecycle.getDatabase(this.db, instanceId, name);
   }
 
-  stopDatabase(instanceId: string, name: string): Promise<HanaDatabaseState> {
-    return lifecycle.setRunning(this.db, instanceId, name, false);
+  stopDatabase(instanceId: string, name: string, fence?: bigint): Promise<HanaDatabaseState> {
+    if (fence === undefined) return lifecycle.setRunning(this.db, instanceId, name, false);
+    return fencedWrite(this.db, instanceId, name, fence, (tx) => lifecycle.setRunning(tx, instanceId, name, false));
   }
 
   startDatabase(instanceId: string, name: string): Promise<HanaDatabaseState> {
@@ -81,6 +83,11 @@ export class HanaSimulator implements HanaConnector {
 
   computeDigest(instanceId: string, databaseName: string): Promise<string> {
     return lifecycle.computeDigest(this.db, instanceId, databaseName);
+  }
+
+  /** Simulator only: what the fence recorded for a database (accepted and refused restore writes, overlaps). */
+  fenceRecord(instanceId: string, databaseName: string) {
+    return fenceRecord(this.db, instanceId, databaseName);
   }
 
   /** Simulator only (what `simulateHanaWrites` drives): random transactions, see writes.ts. */

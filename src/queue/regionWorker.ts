@@ -11,6 +11,8 @@ export type RegionWorkerOptions = {
   lockDuration: number;
   /** How often the worker looks for jobs whose lock expired (stalled) and puts them back. */
   stalledInterval: number;
+  /** How many times a job may stall (its worker died) before BullMQ fails it. */
+  maxStalledCount?: number;
 };
 
 /** A Worker of either backend; `on`, `close`, `run` and friends are the same on both. */

@@ -42,6 +42,12 @@ export const Replication = builder.objectRef<ReplicationView>("Replication").imp
     }),
     replicatedBackupCount: t.exposeInt("replicatedBackupCount"),
     pendingBackupCount: t.exposeInt("pendingBackupCount", { description: "source backups not yet in the mirror" }),
+    message: t.string({
+      nullable: true,
+      description:
+        "why the historical sync or the latest copy into the mirror failed (a store unreachable, credentials refused...); the work is retried with backoff, and this is null again once a copy lands",
+      resolve: (r) => r.historicalMessage ?? r.copyMessage,
+    }),
   }),
 });
 

@@ -116,7 +116,7 @@ describe("connectorFor", () => {
       await client.connect();
       try {
         const { rows } = await client.query(`SELECT "name" FROM "_hana_sim_migrations" ORDER BY "name"`);
-        expect(rows.map((row) => row.name)).toEqual(["0001_init.sql"]);
+        expect(rows.map((row) => row.name)).toEqual(["0001_init.sql", "0002_fence.sql"]);
         // the product's tables are not here, nor Prisma's bookkeeping
         const { rows: tables } = await client.query(
           "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
@@ -124,6 +124,8 @@ describe("connectorFor", () => {
         expect(tables.map((row) => row.tablename)).toEqual([
           "SimCommit",
           "SimDatabase",
+          "SimFence",
+          "SimFencedWrite",
           "SimRow",
           "_hana_sim_migrations",
         ]);

@@ -4,6 +4,8 @@ import { Prisma } from "../../generated/prisma/client.ts";
 import { jobIds } from "../../queue/queues.ts";
 import { copyBackup } from "../../storage/copyBackup.ts";
 import type { Ports } from "../ports.ts";
+import type { WorkLease } from "../workLease.ts";
+import { withWorkLease, workKeys } from "../workLease.ts";
 import { copyThrottle, countTransfer, withCopySlot } from "./transfers.ts";
 
 type Queues = Pick<Ports, "queues">;
@@ -53,6 +55,20 @@ export async function copyToMirror(
     waitForSlot?: boolean;
   } = {},
 ): Promise<boolean> {
+  // One run of a copy at a time (a copy job and a historical sync, or a job re-created after a queue flush).
+  return withWorkLease(ports, workKeys.copy(backupId, mirrorVaultId), async (lease) => {
+    const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
+    return copyHolding(ports, backupId, mirrorVaultId, { ...options, signal }, lease);
+  });
+}
+
+async function copyHolding(
+  ports: Pick<Ports, "db" | "storage" | "events" | "clock" | "copySlots" | "bandwidth" | "config">,
+  backupId: string,
+  mirrorVaultId: string,
+  options: { signal: AbortSignal; historicalBackupDone?: number; waitForSlot?: boolean },
+  lease: WorkLease,
+): Promise<boolean> {
   const { db, storage } = ports;
   const mirror = await db.vault.findUnique({
     where: { id: mirrorVaultId },
@@ -67,20 +83,26 @@ export async function copyToMirror(
   const result = await withCopySlot(ports, from, to, { wait: waitForSlot, signal }, () =>
     copyBackup(storage.region(from), target, backupId, { signal, throttle: copyThrottle(ports, from, to, signal) }),
   );
+  // Recorded as copied only once the target store shows the whole backup (its manifest is written last).
+  const landed = await target.readManifest(backupId);
+  if (landed?.sizeBytes !== result.sizeBytes) {
+    throw new Error(`backup ${backupId} is not complete in ${to}'s store after the copy; it will be copied again`);
+  }
   const now = ports.clock.now();
   try {
-    await db.$transaction([
-      countTransfer(ports, from, to, { backupId, mirrorVaultId }, result),
-      db.backupCopy.upsert({
+    await db.$transaction(async (tx) => {
+      await lease.hold(tx);
+      await countTransfer({ db: tx }, from, to, { backupId, mirrorVaultId }, result);
+      await tx.backupCopy.upsert({
         where: { backupId_mirrorVaultId: { backupId, mirrorVaultId } },
         create: { backupId, mirrorVaultId, sizeBytes: BigInt(result.sizeBytes), copiedAt: now },
         update: {},
-      }),
-      db.replication.update({
+      });
+      await tx.replication.update({
         where: { mirrorVaultId },
-        data: { latestReplicationTime: now, historicalBackupDone: options.historicalBackupDone },
-      }),
-    ]);
+        data: { latestReplicationTime: now, historicalBackupDone: options.historicalBackupDone, copyMessage: null },
+      });
+    });
   } catch (error) {
     // The mirror was deleted while the copy ran: its teardown may already have passed, so clean up here.
     if (error instanceof Prisma.PrismaClientKnownRequestError && ["P2003", "P2025"].includes(error.code)) {
@@ -123,4 +145,21 @@ export async function reconcileMirrorCopies(ports: Pick<Ports, "db" | "queues">,
   for (const missing of await missingRealTimeCopies(ports, regionIds)) {
     await enqueueCopy(ports, missing.regionId, missing.backupId, missing.mirrorVaultId);
   }
+}
+
+/** A failed copy attempt (retried with backoff): the mirror's replication says why until a copy lands. */
+export async function noteCopyFailure(
+  ports: Pick<Ports, "db" | "events">,
+  backupId: string,
+  mirrorVaultId: string,
+  error: unknown,
+) {
+  const why = (error as Error).message?.split("\n")[0] ?? String(error);
+  await ports.db.replication
+    .updateMany({
+      where: { mirrorVaultId },
+      data: { copyMessage: `copy of backup ${backupId} failed, retrying: ${why}` },
+    })
+    .catch(() => null);
+  await ports.events.publish("vault:replication", mirrorVaultId).catch(() => {});
 }

@@ -7,7 +7,20 @@
 import { Prisma } from "../../generated/prisma/client.ts";
 import { jobIds } from "../../queue/queues.ts";
 import type { Ports } from "../ports.ts";
+import { WorkBusy, withWorkLease, workKeys } from "../workLease.ts";
 import { copyToMirror, enqueueCopies, enqueueMissingCopies } from "./copies.ts";
+
+/** A copy another run holds (a copy job of the same backup, or a lapsing crashed run): wait for its claim. */
+async function copyWhenFree(copy: () => Promise<boolean>): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await copy();
+    } catch (error) {
+      if (!(error instanceof WorkBusy) || attempt >= 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(100, error.retryAt.getTime() - Date.now() + 100)));
+    }
+  }
+}
 
 export async function scheduleHistoricalSync(
   ports: Pick<Ports, "queues" | "clock">,
@@ -171,6 +184,32 @@ export async function runHistoricalSync(
   onProgress: (percent: number) => Promise<void>,
   options: { regionId?: string } = {},
 ): Promise<HistoricalSyncResult> {
+  // One run of a mirror's sync at a time; a failed attempt says why on the replication while it is retried.
+  return withWorkLease(ports, workKeys.historicalSync(mirrorVaultId), async (lease) => {
+    try {
+      return await runHolding(ports, mirrorVaultId, onProgress, options, lease.signal);
+    } catch (error) {
+      if (lease.signal.aborted) throw lease.signal.reason;
+      const why = (error as Error).message?.split("\n")[0] ?? String(error);
+      await ports.db.replication
+        .updateMany({
+          where: { mirrorVaultId, historicalSyncStatus: "RUNNING" },
+          data: { historicalMessage: `attempt failed, retrying: ${why}` },
+        })
+        .catch(() => null);
+      await ports.events.publish("vault:replication", mirrorVaultId).catch(() => {});
+      throw error;
+    }
+  });
+}
+
+async function runHolding(
+  ports: Pick<Ports, "db" | "queues" | "storage" | "events" | "clock" | "copySlots" | "bandwidth" | "config">,
+  mirrorVaultId: string,
+  onProgress: (percent: number) => Promise<void>,
+  options: { regionId?: string },
+  signal: AbortSignal,
+): Promise<HistoricalSyncResult> {
   const { db, events } = ports;
   const start = await startHistoricalSync(ports, mirrorVaultId, ports.clock.now());
   // Even when this mirror's sync was started by an earlier sweep (or is gone): the queue may be behind.
@@ -192,7 +231,9 @@ export async function runHistoricalSync(
   let copied = done;
   for (const backupId of todo) {
     // Records the progress with the copy and publishes the change.
-    const ok = await copyToMirror(ports, backupId, mirrorVaultId, { historicalBackupDone: copied + 1 });
+    const ok = await copyWhenFree(() =>
+      copyToMirror(ports, backupId, mirrorVaultId, { historicalBackupDone: copied + 1, signal }),
+    );
     if (!ok) {
       const mirror = await db.vault.findUnique({ where: { id: mirrorVaultId }, select: { status: true } });
       if (mirror?.status !== "CREATED") return { skipped: "mirror deleted" };

@@ -1,6 +1,7 @@
 // Mirror vaults (R2, R3, R5, R18): creation with its Replication row and delayed historical sync, and teardown.
 import { Prisma } from "../../generated/prisma/client.ts";
 import { jobIds } from "../../queue/queues.ts";
+import type { CleanupItem } from "../cleanups.ts";
 import { Conflict, FailedPrecondition, InvalidInput } from "../errors.ts";
 import type { Ports } from "../ports.ts";
 import { findVault, isUniqueViolation } from "../vaults.ts";
@@ -93,16 +94,17 @@ export async function createMirrorVault(
 
 /**
  * R18: deleting a mirror cancels its pending sync jobs and removes its copies' manifests from the mirror region.
- * Called before the mirror's row goes, it reads what it needs and returns the clean-up to run once the row is gone;
- * if the delete is refused, nothing was touched.
+ * Called before the mirror's row goes, it reads what it needs: the manifests to remove (a PendingCleanup record the
+ * deletion commits with the row) and the job removal to run once the row is gone. If the delete is refused,
+ * nothing was touched.
  */
-export async function teardownMirror(ports: Pick<Ports, "db" | "queues" | "storage">, mirrorVaultId: string) {
-  const { db, queues, storage } = ports;
+export async function teardownMirror(ports: Pick<Ports, "db" | "queues">, mirrorVaultId: string) {
+  const { db, queues } = ports;
   const mirror = await db.vault.findUnique({
     where: { id: mirrorVaultId },
     select: { regionId: true, sourceVaultId: true },
   });
-  if (!mirror) return async () => {};
+  if (!mirror) return { cleanup: [] as CleanupItem[], removeJobs: async () => {} };
   const pending = mirror.sourceVaultId
     ? await db.backup.findMany({
         where: { vaultId: mirror.sourceVaultId, copies: { none: { mirrorVaultId } } },
@@ -110,10 +112,12 @@ export async function teardownMirror(ports: Pick<Ports, "db" | "queues" | "stora
       })
     : [];
   const copies = await db.backupCopy.findMany({ where: { mirrorVaultId }, select: { backupId: true } });
-  return async () => {
-    await queues.remove(mirror.regionId, "sync", jobIds.historicalSync(mirrorVaultId));
-    for (const backup of pending) await queues.remove(mirror.regionId, "sync", jobIds.copy(backup.id, mirrorVaultId));
-    const store = storage.region(mirror.regionId);
-    for (const copy of copies) await store.deleteBackup(copy.backupId);
+  return {
+    cleanup: [{ regionId: mirror.regionId, backupIds: copies.map((copy) => copy.backupId) }],
+    // A job left behind (a crash before this ran) finds the mirror gone and does nothing.
+    removeJobs: async () => {
+      await queues.remove(mirror.regionId, "sync", jobIds.historicalSync(mirrorVaultId));
+      for (const backup of pending) await queues.remove(mirror.regionId, "sync", jobIds.copy(backup.id, mirrorVaultId));
+    },
   };
 }

@@ -66,7 +66,7 @@ export function copyThrottle(
  * transaction that records the BackupCopy, placed before it: the copy counts only if it isn't recorded yet.
  */
 export function countTransfer(
-  ports: Pick<Ports, "db">,
+  ports: { db: Pick<Ports["db"], "$executeRaw"> },
   fromRegionId: string,
   toRegionId: string,
   copy: { backupId: string; mirrorVaultId: string },

@@ -1,6 +1,8 @@
 // A restore runs at most once at a time: the run that claims it holds a lease in the database, renewed by a
 // heartbeat. A run that stalls past its lease loses it to the next run; every write it makes is conditional on
-// still holding it, so a stalled run can never overwrite the new one's progress.
+// still holding it, so a stalled run can never overwrite the new one's progress. Each claim also takes a new fencing
+// epoch (the next value of the column's sequence, so it only grows, across restores too): the target cluster
+// refuses writes carrying an older epoch than one it has seen, so a frozen run that wakes up can't touch it.
 import { randomUUID } from "node:crypto";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import type { Ports } from "../ports.ts";
@@ -24,6 +26,8 @@ export class RestoreLease {
   readonly owner = `${process.pid}-${randomUUID()}`;
   private readonly abort = new AbortController();
   private heartbeat: NodeJS.Timeout | undefined;
+  /** This run's fencing token, set by a successful claim. */
+  epoch = 0n;
 
   constructor(
     private readonly ports: LeasePorts,
@@ -46,7 +50,14 @@ export class RestoreLease {
       },
       data: { leaseOwner: this.owner, leaseExpiresAt: this.expiry(), attempts: { increment: 1 } },
     });
-    return count > 0;
+    if (!count) return false;
+    const [row] = await this.ports.db.$queryRaw<{ epoch: bigint }[]>`
+      update "Restore" set "fenceEpoch" = nextval(pg_get_serial_sequence('"Restore"', 'fenceEpoch'))
+      where id = ${this.restoreId}::uuid and "leaseOwner" = ${this.owner}
+      returning "fenceEpoch" as epoch`;
+    if (!row) return false;
+    this.epoch = BigInt(row.epoch);
+    return true;
   }
 
   /** Renews the lease every third of its length while this run owns it, and notices a cancel request. */
@@ -85,15 +96,23 @@ export class RestoreLease {
     if ((await this.status()) === "CANCELING") throw new Canceled("canceled");
   }
 
-  /** The terminal write: the target database is free again (R15) and the lease given back. */
-  async finish(data: RestoreUpdate & { status: "COMPLETE" | "FAILED" | "CANCELED" }): Promise<void> {
-    await this.write({
-      ...data,
-      completedAt: this.ports.clock.now(),
-      activeTarget: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
+  /**
+   * The terminal write: the target database is free again (R15) and the lease given back. A cancel that arrived
+   * after the last safe point still wins: an answered CANCELING ends CANCELED (with `ifCanceled` saying what the
+   * target holds), never COMPLETE or FAILED.
+   */
+  async finish(
+    data: RestoreUpdate & { status: "COMPLETE" | "FAILED" | "CANCELED" },
+    ifCanceled = "canceled as the run ended",
+  ): Promise<void> {
+    const end = { completedAt: this.ports.clock.now(), activeTarget: null, leaseOwner: null, leaseExpiresAt: null };
+    if (data.status === "CANCELED") return this.write({ ...data, ...end });
+    const { count } = await this.ports.db.restore.updateMany({
+      where: { id: this.restoreId, leaseOwner: this.owner, status: { not: "CANCELING" } },
+      data: { ...data, ...end },
     });
+    if (count) return;
+    await this.write({ status: "CANCELED", phase: "CANCELED", message: ifCanceled, ...end });
   }
 
   /** Gives the lease back so a retry (this worker or another) can start at once. */

@@ -2,10 +2,27 @@
 import type { Ports } from "../ports.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
 
-/** After the job's last attempt: FAILED with the reason, and the target database free again (R15). */
+/**
+ * After the job's last attempt: FAILED with the reason, and the target database free again (R15). Never while a run
+ * holds a live lease (it decides the outcome itself); a cancel that was answered ends CANCELED instead.
+ */
 export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">, restoreId: string, reason: string) {
+  const now = ports.clock.now();
+  const free = { OR: [{ leaseOwner: null }, { leaseExpiresAt: { lt: now } }] };
   await ports.db.restore.updateMany({
-    where: { id: restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] } },
+    where: { id: restoreId, status: "CANCELING", ...free },
+    data: {
+      status: "CANCELED",
+      phase: "CANCELED",
+      message: `canceled; the last attempt had failed: ${reason}`,
+      completedAt: now,
+      activeTarget: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    },
+  });
+  await ports.db.restore.updateMany({
+    where: { id: restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] }, ...free },
     data: {
       status: "FAILED",
       phase: "DONE",

@@ -4,7 +4,12 @@
 // killed mid-restore loses its lease and another run starts over (recovery is CLEAR LOG: it replaces the target
 // database, so starting over is safe; FETCHING stages afresh).
 import { randomUUID } from "node:crypto";
-import { HanaRecoverAbortedError, type RecoverChain, type RecoverPhase } from "../../hana/connector.ts";
+import {
+  HanaFencedError,
+  HanaRecoverAbortedError,
+  type RecoverChain,
+  type RecoverPhase,
+} from "../../hana/connector.ts";
 import { ChunkStaging } from "../../storage/staging.ts";
 import type { Ports } from "../ports.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
@@ -106,26 +111,34 @@ class RestoreRun {
         target: { untilPosition: plan.targetLogPosition, ...(plan.targetTime ? { untilTime: plan.targetTime } : {}) },
       },
       chain,
-      { signal: lease.signal, onProgress: (phase, fraction) => this.progress(phase, fraction) },
+      {
+        signal: lease.signal,
+        onProgress: (phase, fraction) => this.progress(phase, fraction),
+        fence: lease.epoch,
+      },
     );
     const result = { reachedLogPosition: reached.reachedPosition, reachedTime: reached.reachedTime };
     const mismatch = reachedMismatch(plan, reached);
+    const lateCancel = `canceled after the recovery had ended; the target database ${target.databaseName} holds the recovered content, not validated`;
     if (mismatch) {
-      await lease.finish({ status: "FAILED", phase: "DONE", message: mismatch, ...result });
+      await lease.finish({ status: "FAILED", phase: "DONE", message: mismatch, ...result }, lateCancel);
       return;
     }
     await this.update({ phase: "VALIDATING", progress: 90 });
     const validation = await validateRestore(ports, target, plan, reached);
-    await lease.finish({
-      status: validation.valid ? "COMPLETE" : "FAILED",
-      phase: "DONE",
-      progress: 100,
-      ...result,
-      validationStatus: validation.valid ? "SUCCESSFUL" : "FAILED",
-      expectedDigest: validation.expectedDigest,
-      actualDigest: validation.actualDigest,
-      message: completionMessage(reached, validation),
-    });
+    await lease.finish(
+      {
+        status: validation.valid ? "COMPLETE" : "FAILED",
+        phase: "DONE",
+        progress: 100,
+        ...result,
+        validationStatus: validation.valid ? "SUCCESSFUL" : "FAILED",
+        expectedDigest: validation.expectedDigest,
+        actualDigest: validation.actualDigest,
+        message: completionMessage(reached, validation),
+      },
+      lateCancel,
+    );
   }
 
   /** FETCHING: the chain's chunks read once from the mirror's store, verified and staged; the target is untouched. */
@@ -164,7 +177,7 @@ class RestoreRun {
   private async ended(error: unknown): Promise<void> {
     const { lease, restore } = this;
     const reason = lease.signal.reason;
-    if (error instanceof LeaseLost || reason instanceof LeaseLost) {
+    if (error instanceof LeaseLost || reason instanceof LeaseLost || error instanceof HanaFencedError) {
       // The run that took over owns the restore now; this one leaves everything to it.
       throw new LeaseLost("restore taken over by another worker after this one's lease lapsed");
     }
@@ -181,7 +194,9 @@ class RestoreRun {
     if (error instanceof Canceled || error instanceof HanaRecoverAbortedError || lease.signal.aborted) {
       // Only a recovery that began touched the target; a restore cancelled before leaves it as it was.
       if (this.recoverStarted) {
-        await this.ports.hana.stopDatabase(restore.targetInstanceId, restore.targetDatabaseName).catch(() => null);
+        await this.ports.hana
+          .stopDatabase(restore.targetInstanceId, restore.targetDatabaseName, lease.epoch)
+          .catch(() => null);
       }
       const message = this.recoverStarted
         ? `canceled; the target database ${restore.targetDatabaseName} is left stopped`
@@ -189,6 +204,10 @@ class RestoreRun {
       await lease.finish({ status: "CANCELED", phase: "CANCELED", message }).catch(() => null);
       return;
     }
+    // Anything else (a store or the cluster unreachable, credentials refused...): the job retries with backoff and
+    // the row says why meanwhile.
+    const why = (error as Error).message?.split("\n")[0] ?? String(error);
+    await lease.write({ message: `attempt ${restore.attempts} failed, retrying: ${why}` }).catch(() => null);
     await lease.release().catch(() => null);
     throw error;
   }
