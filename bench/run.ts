@@ -3,6 +3,8 @@
 // benchmarks record (bench/lib/report.ts) is printed at the end: figure, same-run baseline, ratio, goal.
 import { performance } from "node:perf_hooks";
 import { backupPaging } from "./backupPaging.ts";
+import { copy } from "./copy.ts";
+import { dedupe } from "./dedupe.ts";
 import type { Benchmark } from "./lib/benchmark.ts";
 import { BenchmarkFailure } from "./lib/benchmark.ts";
 import { dropAllBenchDatabases } from "./lib/database.ts";
@@ -26,6 +28,8 @@ const benchmarks: Benchmark[] = [
   s3Copy,
   restore,
   queueLateness,
+  dedupe,
+  copy,
 ];
 
 function select(args: string[]): Benchmark[] {

@@ -1,16 +1,28 @@
-// The per-region blob store contract. The file implementation lives in fileBlobStore.ts; an S3-compatible
-// store can implement the same interface (chunks and manifests map onto object keys one to one).
+// The per-region blob store contract, kept by the file store (fileBlobStore.ts) and the S3 store (s3BlobStore.ts),
+// both built on packedStore.ts: content-defined chunks, stored many to a pack, named by their SHA-256.
 
 /** One content-addressed chunk: `hash` is the lowercase hex SHA-256 of its bytes. */
 export type ChunkRef = { hash: string; size: number };
 
-/** A backup: its chunks in byte order (a chunk may appear more than once); `createdAt` is ISO 8601. */
-export type Manifest = { backupId: string; sizeBytes: number; chunks: ChunkRef[]; createdAt: string };
+/**
+ * A backup: its chunks in byte order (a chunk may appear more than once); `createdAt` is ISO 8601. `chunking` names
+ * how the bytes were cut (manifest version 2); manifests of version 1 have none (fixed 4 MiB chunks).
+ */
+export type Manifest = {
+  backupId: string;
+  sizeBytes: number;
+  chunks: ChunkRef[];
+  createdAt: string;
+  chunking?: string;
+};
+
+/** A chunk's bytes in transit between stores. */
+export type ChunkData = ChunkRef & { data: Buffer };
 
 /** Sources a backup can be written from: any async iterable of bytes, including Node readable streams. */
 export type ByteSource = AsyncIterable<Uint8Array | string> | NodeJS.ReadableStream;
 
-/** 4 MiB: big enough to keep per-chunk overhead low, small enough that one chunk in memory is cheap. */
+/** The fixed chunk size of version 1 manifests (before content-defined chunking). */
 export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
 
 /**
@@ -24,10 +36,12 @@ export interface RegionBlobStore {
   /** Whether the chunk is present (its content is not checked). */
   hasChunk(hash: string): Promise<boolean>;
 
+  /** Of `chunks`, those the region lacks (the others are kept from GC as about to be referenced). */
+  missingChunks(chunks: ChunkRef[]): Promise<ChunkRef[]>;
+
   /**
-   * Streams `source` into fixed-size chunks (the store's chunk size, 4 MiB by default), writes the chunks the
-   * region lacks, then the manifest last; returns the manifest. Holds at most one chunk in memory.
-   * An existing manifest with the same id is replaced.
+   * Cuts `source` into content-defined chunks, packs the ones the region lacks, then writes the manifest last;
+   * returns the manifest. Holds about one pack in memory. An existing manifest with the same id is replaced.
    */
   writeBackup(backupId: string, source: ByteSource, options?: { signal?: AbortSignal }): Promise<Manifest>;
 
@@ -44,8 +58,17 @@ export interface RegionBlobStore {
   /** A chunk's raw bytes, unverified (copies verify on arrival). Iterating throws MissingChunkError if absent. */
   readChunk(hash: string): AsyncIterable<Buffer>;
 
+  /** Chunks' raw bytes, unverified (copies verify on arrival), in any order. Throws MissingChunkError if absent. */
+  readChunks(chunks: ChunkRef[], options?: { signal?: AbortSignal }): AsyncIterable<ChunkData>;
+
   /** Stores a chunk; the bytes are hashed on the way in and nothing lands unless they match (CorruptChunkError). */
   putChunk(hash: string, data: AsyncIterable<Uint8Array>): Promise<void>;
+
+  /**
+   * Stores chunks into packs, each hashed on the way in (CorruptChunkError on a mismatch). A pack appears whole
+   * or not at all, so an abort or failure leaves the chunks of unfinished packs absent.
+   */
+  putChunks(chunks: AsyncIterable<ChunkData>, options?: { signal?: AbortSignal }): Promise<void>;
 
   /** Stores a manifest; refuses (MissingChunkError) when any of its chunks is absent. */
   putManifest(manifest: Manifest): Promise<void>;
@@ -54,8 +77,9 @@ export interface RegionBlobStore {
   deleteBackup(backupId: string): Promise<void>;
 
   /**
-   * Removes chunks no manifest references, plus leftover temp files. Chunks younger than `minAgeMs` are kept,
-   * so a GC running next to a writer doesn't delete chunks whose manifest is about to be written.
+   * Removes chunks no manifest references, plus leftover temp files: a pack with nothing referenced is deleted, a
+   * mostly unreferenced one is repacked. Packs younger than `minAgeMs` are kept, so a GC running next to a writer
+   * doesn't delete chunks whose manifest is about to be written. `removedChunks` counts the chunks dropped.
    */
   collectGarbage(options?: { minAgeMs?: number }): Promise<{ removedChunks: number }>;
 

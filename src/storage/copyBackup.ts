@@ -1,9 +1,9 @@
-// Cross-region copy: moves only the chunks the target lacks, verifies each on arrival (putChunk hashes it before
-// it lands) and writes the manifest last. Each chunk lands atomically, so rerunning after an interruption
-// anywhere resumes: chunks that made it are skipped, and the manifest appears only once all are present.
+// Cross-region copy: moves only the chunks the target lacks (read in runs from the source's packs), verifies each
+// on arrival (putChunks hashes it before its pack lands) and writes the manifest last. Each pack lands atomically, so
+// rerunning after an interruption anywhere resumes: packs that made it are skipped, and the manifest appears only
+// once all chunks are present.
 import type { ChunkThrottle } from "./bandwidth.ts";
-import type { RegionBlobStore } from "./blobStore.ts";
-import { abortable } from "./chunker.ts";
+import type { ChunkData, RegionBlobStore } from "./blobStore.ts";
 import { ManifestNotFoundError } from "./errors.ts";
 
 export type CopyProgress = {
@@ -19,9 +19,9 @@ export type CopyProgress = {
 export type CopyOptions = {
   /** Checked between chunks and between a chunk's pieces; an abort leaves no partial chunk behind. */
   signal?: AbortSignal;
-  /** Called after each distinct chunk; awaited, so a caller can persist progress before the next chunk. */
+  /** Called once for the chunks the target already has, then after each transferred chunk; awaited. */
   onChunk?: (progress: CopyProgress) => void | Promise<void>;
-  /** Paces each transferred chunk's bytes (a bandwidth limit); skipped chunks cost nothing. */
+  /** Paces the transferred chunks' bytes (a bandwidth limit); skipped chunks cost nothing. */
   throttle?: ChunkThrottle;
 };
 
@@ -39,7 +39,7 @@ export async function copyBackup(
   backupId: string,
   options: CopyOptions = {},
 ): Promise<CopyResult> {
-  const { signal, onChunk, throttle = (source) => source } = options;
+  const { signal, onChunk, throttle } = options;
   signal?.throwIfAborted();
 
   const existing = await to.readManifest(backupId);
@@ -55,29 +55,34 @@ export async function copyBackup(
   const manifest = await from.readManifest(backupId);
   if (!manifest) throw new ManifestNotFoundError(backupId, from.regionId);
 
-  const chunks = distinct(manifest);
+  const chunks = [...distinct(manifest)].map(([hash, size]) => ({ hash, size }));
+  const missing = await to.missingChunks(chunks);
   const progress: CopyProgress = {
     doneChunks: 0,
-    totalChunks: chunks.size,
+    totalChunks: chunks.length,
     transferredChunks: 0,
-    skippedChunks: 0,
+    skippedChunks: chunks.length - missing.length,
     transferredBytes: 0,
     skippedBytes: 0,
   };
-  for (const [hash, size] of chunks) {
-    signal?.throwIfAborted();
-    if (await to.hasChunk(hash)) {
-      progress.skippedChunks++;
-      progress.skippedBytes += size;
-    } else {
-      // A corrupt source chunk fails here, before anything lands in the target.
-      await to.putChunk(hash, abortable(throttle(from.readChunk(hash)), signal));
+  const wanted = new Set(missing.map((chunk) => chunk.hash));
+  for (const chunk of chunks) if (!wanted.has(chunk.hash)) progress.skippedBytes += chunk.size;
+  progress.doneChunks = progress.skippedChunks;
+  if (progress.skippedChunks > 0) await onChunk?.({ ...progress });
+  // Packed reads of only the missing chunks, paced, into the target's packs (each chunk hashed on arrival there).
+  async function* transfer(): AsyncGenerator<ChunkData> {
+    for await (const chunk of from.readChunks(missing, { signal })) {
+      signal?.throwIfAborted();
+      if (throttle) for await (const _ of throttle(once(chunk.data))) signal?.throwIfAborted();
+      yield chunk;
       progress.transferredChunks++;
-      progress.transferredBytes += size;
+      progress.transferredBytes += chunk.size;
+      progress.doneChunks++;
+      await onChunk?.({ ...progress });
     }
-    progress.doneChunks++;
-    await onChunk?.({ ...progress });
   }
+  // A corrupt source chunk fails in putChunks, before the pack holding it lands in the target.
+  await to.putChunks(transfer(), { signal });
   signal?.throwIfAborted();
   await to.putManifest(manifest);
   return {
@@ -91,4 +96,8 @@ export async function copyBackup(
 /** hash → size of each distinct chunk, in manifest order (a repeated chunk is copied once). */
 function distinct(manifest: { chunks: { hash: string; size: number }[] }): Map<string, number> {
   return new Map(manifest.chunks.map((chunk) => [chunk.hash, chunk.size]));
+}
+
+async function* once(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield data;
 }

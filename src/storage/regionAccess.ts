@@ -9,7 +9,16 @@ export type RegionStores = { region(regionId: string): RegionBlobStore };
 
 export class RegionAccessError extends StorageError {}
 
-const READS = ["regionId", "hasChunk", "readManifest", "readBackup", "readChunk", "totalBytes"] as const;
+const READS = [
+  "regionId",
+  "hasChunk",
+  "missingChunks",
+  "readManifest",
+  "readBackup",
+  "readChunk",
+  "readChunks",
+  "totalBytes",
+] as const;
 
 /** A store that reads through and refuses every write. */
 function readOnly(store: RegionBlobStore, servedBy: string): RegionBlobStore {
@@ -19,6 +28,7 @@ function readOnly(store: RegionBlobStore, servedBy: string): RegionBlobStore {
   const view = {
     writeBackup: refuse("writeBackup"),
     putChunk: refuse("putChunk"),
+    putChunks: refuse("putChunks"),
     putManifest: refuse("putManifest"),
     deleteBackup: refuse("deleteBackup"),
     collectGarbage: refuse("collectGarbage"),

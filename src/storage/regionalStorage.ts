@@ -37,10 +37,9 @@ export class RegionalStorage {
     let store = this.stores.get(regionId);
     if (!store) {
       const spec = this.spec(regionId);
-      const { chunkSize } = this.options;
       store =
         spec.kind === "s3"
-          ? new S3BlobStore(regionId, s3ClientFor(spec), { bucket: spec.bucket, prefix: spec.prefix, chunkSize })
+          ? new S3BlobStore(regionId, s3ClientFor(spec), { ...this.options, bucket: spec.bucket, prefix: spec.prefix })
           : new FileBlobStore(regionId, spec.dir, this.options);
       this.stores.set(regionId, store);
     }

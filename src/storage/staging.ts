@@ -1,3 +1,5 @@
+// Restore staging (FETCHING): a restore's backups copied to local disk, verified, before the target is touched.
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -5,11 +7,13 @@ import type { ChunkRef, Manifest, RegionBlobStore } from "./blobStore.ts";
 import { abortable } from "./chunker.ts";
 import { CorruptChunkError, ManifestNotFoundError, StorageError } from "./errors.ts";
 import { assertBackupId } from "./keys.ts";
-import { checkChunk } from "./verifiedRead.ts";
+
+/** Bytes of a backup fetched and written per step: one batched store read, bounded memory. */
+const BATCH = 8 * 1024 * 1024;
 
 export class ChunkStaging {
-  /** Chunks already staged (shared chunks are fetched once per restore). */
-  private readonly staged = new Set<string>();
+  /** Where each staged chunk's bytes are (shared chunks are fetched once per restore). */
+  private readonly staged = new Map<string, { file: string; offset: number }>();
   private readonly manifests = new Map<string, Manifest>();
 
   private constructor(
@@ -52,8 +56,10 @@ export class ChunkStaging {
   }
 
   /**
-   * Stages every chunk of the backup not staged yet, one at a time and streamed (never a whole chunk in memory).
-   * Throws ManifestNotFoundError, MissingChunkError or CorruptChunkError (wrong size, wrong hash) naming the chunk.
+   * Stages the backup as one local file of its bytes in order, every chunk verified (size, SHA-256) before it is
+   * written. Chunks come from the store in batched reads, each at most once per restore: one staged earlier (by this
+   * backup or another of the chain) is copied from its local file. Throws ManifestNotFoundError, MissingChunkError or
+   * CorruptChunkError naming the chunk. `onChunk` hears of each chunk fetched from the store.
    */
   async stage(
     store: RegionBlobStore,
@@ -62,27 +68,46 @@ export class ChunkStaging {
     onChunk: (bytes: number) => Promise<void>,
   ): Promise<void> {
     const manifest = await this.manifest(store, backupId);
-    for (const chunk of unique(manifest.chunks)) {
-      if (this.staged.has(chunk.hash)) continue;
-      signal.throwIfAborted();
-      await this.stageChunk(store, chunk, signal);
-      this.staged.add(chunk.hash);
-      await onChunk(chunk.size);
+    const file = this.path(backupId);
+    const out = await open(`${file}.part`, "w");
+    try {
+      let offset = 0;
+      for (let start = 0; start < manifest.chunks.length; ) {
+        // A window of the manifest of about BATCH bytes: fetched in one go, written in one go.
+        let end = start;
+        for (let bytes = 0; end < manifest.chunks.length && bytes < BATCH; end++) bytes += manifest.chunks[end].size;
+        const window = manifest.chunks.slice(start, end);
+        const fetched = await this.fetch(store, unique(window), signal, onChunk);
+        const parts: Buffer[] = [];
+        for (const chunk of window) {
+          const bytes = fetched.get(chunk.hash) ?? (await this.local(chunk));
+          if (!this.staged.has(chunk.hash)) this.staged.set(chunk.hash, { file, offset });
+          parts.push(bytes);
+          offset += bytes.length;
+        }
+        for (let i = 0; i < parts.length; i += 1024) await out.writev(parts.slice(i, i + 1024));
+        start = end;
+      }
+    } finally {
+      await out.close();
     }
+    // Only verified bytes get the backup's name; no fsync: a crash restarts FETCHING in a fresh folder anyway.
+    await rename(`${file}.part`, file);
   }
 
-  /** The staged backup's bytes in order, from local files only. */
+  /** The staged backup's bytes in order, from its local file only. */
   async *read(backupId: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
     const manifest = this.manifests.get(backupId);
     if (!manifest) throw new ManifestNotFoundError(backupId, "staging");
-    for (const { hash, size } of manifest.chunks) {
-      let length = 0;
-      for await (const piece of abortable(createReadStream(this.path(hash)) as AsyncIterable<Buffer>, signal)) {
-        length += piece.length;
-        yield piece;
-      }
-      // Verified on the way in; a size check is cheap insurance against the local file changing since.
-      if (length !== size) throw new CorruptChunkError(hash, `staged copy has ${length} bytes instead of ${size}`);
+    let length = 0;
+    const stream = createReadStream(this.path(backupId), { highWaterMark: 1024 * 1024 });
+    for await (const piece of abortable(stream as AsyncIterable<Buffer>, signal)) {
+      length += piece.length;
+      yield piece;
+    }
+    // Verified on the way in; a size check is cheap insurance against the local file changing since.
+    if (length !== manifest.sizeBytes) {
+      throw new StorageError(`staged copy of backup ${backupId} has ${length} bytes instead of ${manifest.sizeBytes}`);
     }
   }
 
@@ -107,22 +132,46 @@ export class ChunkStaging {
     return manifest;
   }
 
-  private async stageChunk(store: RegionBlobStore, { hash, size }: ChunkRef, signal: AbortSignal) {
-    const temp = `${this.path(hash)}.part`;
-    const file = await open(temp, "w");
-    try {
-      for await (const piece of checkChunk(abortable(store.readChunk(hash), signal), { hash, size })) {
-        await file.write(piece);
-      }
-    } finally {
-      await file.close();
+  /** The chunks not staged yet, read from the store in batches and verified; `onChunk` after each. */
+  private async fetch(
+    store: RegionBlobStore,
+    chunks: ChunkRef[],
+    signal: AbortSignal,
+    onChunk: (bytes: number) => Promise<void>,
+  ): Promise<Map<string, Buffer>> {
+    const fetched = new Map<string, Buffer>();
+    const wanted = chunks.filter((c) => !this.staged.has(c.hash));
+    if (wanted.length === 0) return fetched;
+    for await (const { hash, size, data } of store.readChunks(wanted, { signal })) {
+      signal.throwIfAborted();
+      if (data.length !== size) throw new CorruptChunkError(hash, `${data.length} bytes instead of ${size}`);
+      const actual = createHash("sha256").update(data).digest("hex");
+      if (actual !== hash) throw new CorruptChunkError(hash, `content hashes to ${actual}`);
+      fetched.set(hash, data);
+      await onChunk(size);
     }
-    // Only verified bytes get the chunk's name; no fsync: a crash restarts FETCHING in a fresh folder anyway.
-    await rename(temp, this.path(hash));
+    return fetched;
   }
 
-  private path(hash: string): string {
-    return join(this.dir, hash);
+  /** A chunk staged earlier, read back from its local file. */
+  private async local({ hash, size }: ChunkRef): Promise<Buffer> {
+    const where = this.staged.get(hash);
+    if (!where) throw new StorageError(`chunk ${hash} was neither fetched nor staged`);
+    // Its backup's file may still be the one being written.
+    const handle = await open(where.file, "r").catch(() => open(`${where.file}.part`, "r"));
+    try {
+      const buffer = Buffer.alloc(size);
+      const { bytesRead } = await handle.read(buffer, 0, size, where.offset);
+      if (bytesRead !== size)
+        throw new CorruptChunkError(hash, `staged copy has ${bytesRead} bytes instead of ${size}`);
+      return buffer;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private path(backupId: string): string {
+    return join(this.dir, `${backupId}.bin`);
   }
 }
 

@@ -1,15 +1,18 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { ChunkRef } from "../../src/storage/blobStore.ts";
 import { copyBackup } from "../../src/storage/copyBackup.ts";
 import { CorruptChunkError, ManifestNotFoundError } from "../../src/storage/errors.ts";
 import { RegionalStorage } from "../../src/storage/regionalStorage.ts";
 import { chunkFiles, collect, fingerprint, KiB, pieces, random, sha256, tempDir } from "./helpers.ts";
+import { fileHarness } from "./storeHarness.ts";
 
 const chunkSize = 64 * KiB;
 
 async function regions() {
-  const storage = new RegionalStorage(await tempDir(), { chunkSize });
+  // Fixed chunks for known counts; a pack per 4 chunks, so an interrupted copy leaves whole packs behind.
+  const storage = new RegionalStorage(await tempDir(), { chunkSize, packSize: 4 * chunkSize });
   return { storage, from: storage.region("cn-hangzhou"), to: storage.region("cn-beijing") };
 }
 
@@ -53,25 +56,27 @@ describe("copyBackup", () => {
   it("fails on a corrupt source chunk and leaves no manifest or partial chunk in the target", async () => {
     const { storage, from, to } = await regions();
     const manifest = await from.writeBackup("b", pieces(random(6 * chunkSize)));
-    const victim = manifest.chunks[3].hash;
-    const path = join(storage.storageDir, "cn-hangzhou", "chunks", victim.slice(0, 2), victim);
-    const bytes = await readFile(path);
-    bytes[0] ^= 1;
-    await writeFile(path, bytes);
+    const victim = manifest.chunks[5].hash;
+    await fileHarness().tamper(from, victim, (bytes) => {
+      bytes[0] ^= 1;
+      return bytes;
+    });
 
     const error = await copyBackup(from, to, "b").catch((e) => e);
     expect(error).toBeInstanceOf(CorruptChunkError);
     expect(error.hash).toBe(victim);
     expect(await to.readManifest("b")).toBeNull();
     expect(await to.hasChunk(victim)).toBe(false);
+    // Packs land whole or not at all: the source's packs are read in name order, so the pack of 4 good chunks may
+    // have landed before the corrupt chunk was met; the pack holding the corrupt chunk never does.
     const targetFiles = await chunkFiles(join(storage.storageDir, "cn-beijing"));
-    expect(targetFiles).toHaveLength(3);
+    expect([0, 4]).toContain(targetFiles.length);
     expect(targetFiles.some((f) => f.endsWith(".tmp"))).toBe(false);
     expect(await readdir(join(storage.storageDir, "cn-beijing")).then((d) => d.includes("manifests"))).toBe(false);
   });
 
   it("resumes after an interruption without copying any chunk twice", async () => {
-    const { from, to } = await regions();
+    const { storage, from, to } = await regions();
     const data = random(12 * chunkSize + 500);
     const manifest = await from.writeBackup("big", pieces(data));
     const total = manifest.chunks.length;
@@ -88,25 +93,27 @@ describe("copyBackup", () => {
     await expect(interrupted).rejects.toThrow("worker stopped");
     expect(firstRun.transferredChunks).toBe(5);
     expect(await to.readManifest("big")).toBeNull();
+    const landed = (await chunkFiles(`${storage.storageDir}/cn-beijing`)).length;
+    expect(landed).toBeLessThanOrEqual(4); // whole packs only: the second was still filling
 
     const resumed = await copyBackup(from, to, "big");
-    expect(resumed.skippedChunks).toBe(5);
-    expect(firstRun.transferredChunks + resumed.transferredChunks).toBe(total);
-    expect(firstRun.transferredBytes + resumed.transferredBytes).toBe(data.length);
+    expect(resumed.skippedChunks).toBe(landed);
+    expect(landed + resumed.transferredChunks).toBe(total);
+    expect(await chunkFiles(`${storage.storageDir}/cn-beijing`)).toHaveLength(total);
     expect(fingerprint(await collect(to.readBackup("big")))).toEqual(fingerprint(data));
   });
 
-  it("an abort in the middle of a chunk leaves nothing half-written", async () => {
+  it("an abort in the middle of a pack leaves nothing half-written", async () => {
     const { storage, from, to } = await regions();
     await from.writeBackup("b", pieces(random(3 * chunkSize)));
     const controller = new AbortController();
-    // A source store whose chunk stream aborts the copy after its first piece.
+    // A source store whose chunk stream aborts the copy after its first chunk.
     const flaky = {
       regionId: from.regionId,
       readManifest: (id: string) => from.readManifest(id),
-      async *readChunk(hash: string) {
-        for await (const piece of from.readChunk(hash)) {
-          yield piece;
+      async *readChunks(chunks: ChunkRef[]) {
+        for await (const chunk of from.readChunks(chunks)) {
+          yield chunk;
           controller.abort();
         }
       },

@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileBlobStore } from "../../src/storage/fileBlobStore.ts";
@@ -40,12 +40,15 @@ describe("deleteBackup + collectGarbage", () => {
     const data = random(100);
     await s.writeBackup("a", pieces(data));
     const hash = sha256(data);
-    const temp = join(s.dir, "chunks", hash.slice(0, 2), `.${"f".repeat(64)}.abc.tmp`);
+    const [idx] = await readdir(join(s.dir, "packs"), { recursive: true }).then((n) =>
+      n.filter((f) => f.endsWith(".idx")),
+    );
+    const temp = join(s.dir, "packs", `${idx.slice(0, -4)}.pack.abc.tmp`.replace(/\/([^/]+)$/, "/.$1"));
     await writeFile(temp, "partial");
     await writeFile(join(s.dir, "manifests", ".x.json.abc.tmp"), "{");
     expect(await s.listBackupIds()).toEqual(["a"]);
     expect(await s.collectGarbage({ minAgeMs: 0 })).toEqual({ removedChunks: 0 });
-    expect((await chunkFiles(s.dir)).map((f) => f.endsWith(hash))).toEqual([true]);
+    expect((await chunkFiles(s.dir)).map((f) => f.endsWith(`#${hash}`))).toEqual([true]);
     expect(await s.listBackupIds()).toEqual(["a"]);
   });
 });

@@ -1,9 +1,10 @@
 // Shared fixtures for storage tests: a temp directory per test and byte helpers.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
+import { decodeIndex } from "../../src/storage/packIndex.ts";
 
 const dirs: string[] = [];
 
@@ -39,12 +40,27 @@ export function random(size: number): Buffer {
   return randomBytes(size);
 }
 
-/** Every chunk file in a region directory (temp files excluded). */
+/**
+ * Every chunk a region directory holds, read around the store: loose chunk files, and one entry per chunk of each
+ * pack whose index and data are both there (`<pack>#<hash>`, so a chunk held twice counts twice). Temp files are
+ * listed too, so a test can check none are left.
+ */
 export async function chunkFiles(regionDir: string): Promise<string[]> {
   const files: string[] = [];
-  const root = join(regionDir, "chunks");
-  for (const sub of await readdir(root).catch(() => [])) {
-    for (const name of await readdir(join(root, sub))) files.push(join(root, sub, name));
+  const loose = join(regionDir, "chunks");
+  for (const sub of await readdir(loose).catch(() => [])) {
+    for (const name of await readdir(join(loose, sub))) files.push(join(loose, sub, name));
+  }
+  const packs = join(regionDir, "packs");
+  for (const sub of await readdir(packs).catch(() => [])) {
+    const names = await readdir(join(packs, sub));
+    for (const name of names) {
+      const path = join(packs, sub, name);
+      if (name.endsWith(".tmp")) files.push(path);
+      if (!name.endsWith(".idx") || !names.includes(name.replace(/\.idx$/, ".pack"))) continue;
+      const { entries } = decodeIndex(name.slice(0, -4), await readFile(path));
+      for (const { hash } of entries) files.push(`${path.slice(0, -4)}.pack#${hash}`);
+    }
   }
   return files;
 }

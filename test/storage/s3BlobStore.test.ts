@@ -1,6 +1,7 @@
 // What is particular to the S3 store: its key layout under the prefix, and RegionalStorage building it from a spec.
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, it } from "vitest";
+import { encodeIndex, indexKey, packKey } from "../../src/storage/packIndex.ts";
 import { RegionalStorage } from "../../src/storage/regionalStorage.ts";
 import { S3BlobStore } from "../../src/storage/s3BlobStore.ts";
 import { collect, fingerprint, pieces, random, sha256, tempDir } from "./helpers.ts";
@@ -15,17 +16,20 @@ async function keys(store: S3BlobStore): Promise<string[]> {
 }
 
 describe("S3BlobStore", () => {
-  it("lays objects out as <prefix>chunks/<hh>/<hash> and <prefix>manifests/<id>.json, nothing else", async () => {
-    const store = (await s3.make()) as S3BlobStore;
+  it("lays objects out as <prefix>packs/<hh>/<id>.pack + .idx and <prefix>manifests/<id>.json, nothing else", async () => {
+    const store = (await s3.make("cn-hangzhou", { chunkSize })) as S3BlobStore;
     const data = random(chunkSize + 10);
     await store.writeBackup("layout", pieces(data));
     const [first, second] = [sha256(data.subarray(0, chunkSize)), sha256(data.subarray(chunkSize))];
-    expect(await keys(store)).toEqual(
+    const { id } = encodeIndex(
       [
-        `vault/chunks/${first.slice(0, 2)}/${first}`,
-        `vault/chunks/${second.slice(0, 2)}/${second}`,
-        "vault/manifests/layout.json",
-      ].sort(),
+        { hash: first, offset: 0, size: chunkSize },
+        { hash: second, offset: chunkSize, size: 10 },
+      ],
+      data.length,
+    );
+    expect(await keys(store)).toEqual(
+      [`vault/${packKey(id)}`, `vault/${indexKey(id)}`, "vault/manifests/layout.json"].sort(),
     );
     expect(await store.listBackupIds()).toEqual(["layout"]);
   });

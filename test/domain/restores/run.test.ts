@@ -9,7 +9,10 @@ import { startRegionWorkers } from "../../../jobs/regionWorkers.ts";
 import { runRestore, sweepRestoreStaging } from "../../../src/domain/restores/index.ts";
 import type { HanaConnector } from "../../../src/hana/connector.ts";
 import { jobIds } from "../../../src/queue/queues.ts";
-import type { RegionBlobStore } from "../../../src/storage/blobStore.ts";
+import type { ChunkRef, RegionBlobStore } from "../../../src/storage/blobStore.ts";
+import type { PackedChunk } from "../../../src/storage/chunkIndex.ts";
+import type { PackedBlobStore } from "../../../src/storage/packedStore.ts";
+import { packKey } from "../../../src/storage/packIndex.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../../support/fixtures.ts";
 import { startTestGateway, type TestGateway } from "../../support/gateway.ts";
 import { closeJobListeners, waitForJob } from "../../support/jobs.ts";
@@ -83,31 +86,33 @@ async function targetState(name: string) {
   return database && { ...database, digest: await gw.services.hana.computeDigest(uuidOf(targetInstance), name) };
 }
 
-/** The real blob store of a region, counting what is read from it: chunks per backup (readBackup), reads per chunk. */
+/** The real blob store of a region, counting what is read from it: bytes per backup (readBackup), reads per chunk. */
 function countingStore(store: RegionBlobStore) {
-  const chunksRead = new Map<string, number>();
+  const bytesRead = new Map<string, number>();
   const rawReads = new Map<string, number>();
   const counted = new Proxy(store, {
     get(target, property) {
       if (property === "readBackup") {
         return async function* (backupId: string, options?: { verify?: boolean; signal?: AbortSignal }) {
-          for await (const chunk of target.readBackup(backupId, options)) {
-            chunksRead.set(backupId, (chunksRead.get(backupId) ?? 0) + 1);
-            yield chunk;
+          for await (const piece of target.readBackup(backupId, options)) {
+            bytesRead.set(backupId, (bytesRead.get(backupId) ?? 0) + piece.length);
+            yield piece;
           }
         };
       }
-      if (property === "readChunk") {
-        return (hash: string) => {
-          rawReads.set(hash, (rawReads.get(hash) ?? 0) + 1);
-          return target.readChunk(hash);
+      if (property === "readChunks" || property === "readChunk") {
+        return (chunks: ChunkRef[] | string, options?: { signal?: AbortSignal }) => {
+          for (const hash of typeof chunks === "string" ? [chunks] : chunks.map((c) => c.hash)) {
+            rawReads.set(hash, (rawReads.get(hash) ?? 0) + 1);
+          }
+          return typeof chunks === "string" ? target.readChunk(chunks) : target.readChunks(chunks, options);
         };
       }
       const value = Reflect.get(target, property, target);
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  return { counted, chunksRead, rawReads };
+  return { counted, bytesRead, rawReads };
 }
 
 const planSteps = async (id: string) =>
@@ -116,11 +121,19 @@ const stagingOf = (id: string) => path.join(gw.services.config.restoreStagingDir
 const prefixOf = async (backupId: string) =>
   (await gw.services.db.backup.findUniqueOrThrow({ where: { id: backupId } })).prefix;
 
-/** Damages a chunk of `backupId` in the mirror's store for good; returns its hash. */
-function damageChunk(backupId: string, damage: (file: string) => void) {
-  const manifest = JSON.parse(readFileSync(path.join(gw.storageDir, B, "manifests", `${backupId}.json`), "utf8"));
-  const hash: string = manifest.chunks[0].hash;
-  damage(path.join(gw.storageDir, B, "chunks", hash.slice(0, 2), hash));
+/** Damages the first chunk of `backupId` in the mirror's store for good (inside its pack); returns its hash. */
+async function damageChunk(backupId: string, damage: "flip" | "truncate") {
+  const store = gw.services.storage.region(B) as PackedBlobStore;
+  const hash = (await store.readManifest(backupId))!.chunks[0].hash;
+  await store.index.refresh();
+  const where = store.index.locate(hash) as PackedChunk;
+  const file = path.join(gw.storageDir, B, packKey(where.pack));
+  if (damage === "truncate") truncateSync(file, where.offset + Math.floor(where.size / 2));
+  else {
+    const bytes = readFileSync(file);
+    bytes[where.offset] ^= 0xff; // same size, different content
+    writeFileSync(file, bytes);
+  }
   return hash;
 }
 
@@ -167,7 +180,7 @@ describe("a restore run", () => {
     // Each distinct chunk of the chain read from the store exactly once; recovery read the staged copies.
     expect([...store.rawReads.keys()].sort()).toEqual([...chainChunks].sort());
     expect([...store.rawReads.values()].every((n) => n === 1)).toBe(true);
-    expect(store.chunksRead.size).toBe(0);
+    expect(store.bytesRead.size).toBe(0);
     expect((await targetState("COUNTED"))!.digest).toBe(newest.contentDigest);
     expect(existsSync(stagingOf(id))).toBe(false);
   });
@@ -180,7 +193,7 @@ describe("a restore run", () => {
     expect(row.status).toBe("COMPLETE");
     for (const { backupId } of await planSteps(id)) {
       const manifest = (await gw.services.storage.region(B).readManifest(backupId))!;
-      expect(store.chunksRead.get(backupId), backupId).toBe(manifest.chunks.length);
+      expect(store.bytesRead.get(backupId), backupId).toBe(manifest.sizeBytes);
     }
     expect(store.rawReads.size).toBe(0);
     expect(existsSync(stagingOf(id))).toBe(false);
@@ -192,11 +205,11 @@ describe("a restore run", () => {
     // The operator cancels while the first chunk is being fetched; the run notices at its next progress write.
     const cancelling = new Proxy(real, {
       get(target, property) {
-        if (property === "readChunk") {
-          return (hash: string) =>
+        if (property === "readChunks") {
+          return (chunks: ChunkRef[], options?: { signal?: AbortSignal }) =>
             (async function* () {
               await gw.services.db.restore.update({ where: { id }, data: { status: "CANCELING" } });
-              yield* target.readChunk(hash);
+              yield* target.readChunks(chunks, options);
             })();
         }
         const value = Reflect.get(target, property, target);
@@ -293,11 +306,7 @@ describe("a restore run", () => {
   it("a corrupt chunk fails the restore in FETCHING, naming the backup, with the target untouched", async () => {
     const id = await createRestore("RT1", { checkAccess: true });
     const backupId = (await planSteps(id)).at(-1)!.backupId;
-    const hash = damageChunk(backupId, (file) => {
-      const bytes = readFileSync(file);
-      bytes[0] = bytes[0]! ^ 0xff; // same size, different content
-      writeFileSync(file, bytes);
-    });
+    const hash = await damageChunk(backupId, "flip");
     await expectFetchFailure(
       id,
       backupId,
@@ -308,7 +317,7 @@ describe("a restore run", () => {
   it("a truncated chunk fails the restore in FETCHING the same way", async () => {
     const id = await createRestore("RT1", { checkAccess: true });
     const backupId = (await planSteps(id)).find((s) => s.action === "APPLY_DELTA")!.backupId;
-    const hash = damageChunk(backupId, (file) => truncateSync(file, Math.floor(statSync(file).size / 2)));
+    const hash = await damageChunk(backupId, "truncate");
     await expectFetchFailure(
       id,
       backupId,
