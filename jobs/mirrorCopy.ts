@@ -4,6 +4,7 @@
 import { DelayedError, type Job } from "bullmq";
 import { checkMirrorRpo } from "../src/domain/assurance/rpo.ts";
 import { copyToMirror, noteCopyFailure } from "../src/domain/mirrors/copies.ts";
+import { recordCopyFailed } from "../src/domain/mirrors/events.ts";
 import { CopySlotsBusyError, slotRetryDelayMs } from "../src/domain/mirrors/transfers.ts";
 import type { Ports } from "../src/domain/ports.ts";
 import type { JobContext } from "./jobContext.ts";
@@ -33,4 +34,13 @@ export async function mirrorCopy(
     await job.moveToDelayed(Date.now() + slotRetryDelayMs(), ctx.token);
     throw new DelayedError();
   }
+}
+
+/** After the copy's last attempt: COPY_FAILED for webhooks (once per backup and mirror; the reconciler retries later). */
+export function failMirrorCopy(
+  ports: Pick<Ports, "db">,
+  job: Job<{ backupId: string; mirrorVaultId: string }>,
+  error: Error,
+) {
+  return recordCopyFailed(ports.db, job.data.backupId, job.data.mirrorVaultId, error.message);
 }

@@ -13,6 +13,7 @@ import type { Ports } from "../src/domain/ports.ts";
 import { sweepRestoreStaging } from "../src/domain/restores/index.ts";
 import { reconcileStorageGc } from "../src/domain/storageGc.ts";
 import { reconcileRestores } from "./restore.ts";
+import { reconcileWebhooks } from "./webhookDelivery.ts";
 
 export type ReconcilePorts = Pick<Ports, "db" | "queues" | "clock" | "config" | "storage" | "hana">;
 type Step = [name: string, step: (ports: ReconcilePorts, regionIds: string[]) => Promise<void>];
@@ -32,6 +33,7 @@ export const reconcileSteps: Step[] = [
   ["deletions", reconcileCleanups], // clean-up a crash interrupted (manifests, a deleted instance's cluster)
   // Job schedulers: the storage GC here; the restore drills' below.
   ["storage gc", reconcileStorageGc],
+  ["webhook deliveries", reconcileWebhooks],
   // Not a repair: the periodic RPO check rides on the reconciler's pass over the regions this process serves.
   ["rpo targets", checkRpoTargets],
   ["drill schedules", reconcileDrillSchedules],

@@ -10,7 +10,7 @@ import { drill } from "./drill.ts";
 import { failHistoricalSync, historicalSync } from "./historicalSync.ts";
 import { failInitializeJob, initialize } from "./initializeInstance.ts";
 import type { JobContext } from "./jobContext.ts";
-import { mirrorCopy } from "./mirrorCopy.ts";
+import { failMirrorCopy, mirrorCopy } from "./mirrorCopy.ts";
 import { failRestore, restore } from "./restore.ts";
 import { runStorageGc } from "./storageGc.ts";
 
@@ -31,6 +31,7 @@ const onFinalFailure: Partial<Record<string, (ports: Ports, job: Job, error: Err
   restore: failRestore,
   historicalSync: failHistoricalSync,
   initialize: failInitializeJob,
+  copy: failMirrorCopy,
 };
 
 /** Practically unbounded: stalls are crashes (or a frozen event loop), never the job's own fault. */

@@ -1,6 +1,7 @@
 // Configuration from the environment; the defaults serve a local machine (README "Configuration").
 import { createHash } from "node:crypto";
 import { copyBandwidthFromEnv } from "./transferConfig.ts";
+import { webhookConfigFromEnv } from "./webhookConfig.ts";
 
 export type RegionInfo = { id: string; name: string };
 
@@ -105,6 +106,8 @@ export const config = {
   copyConcurrencyPerRegionPair: concurrencyFromEnv("COPY_CONCURRENCY_PER_REGION_PAIR", 4),
   /** Bytes/s of copies per region pair, per process (src/transferConfig.ts); unset: unlimited. */
   copyBandwidth: copyBandwidthFromEnv(process.env, parseRegions(process.env.REGIONS)),
+  /** Webhook delivery: timeouts, retries, the SSRF guard's operator switch (src/webhookConfig.ts). */
+  webhooks: webhookConfigFromEnv(process.env),
 };
 
 export type Config = typeof config;

@@ -10,6 +10,8 @@ export type NodeTypeName =
   | "HanaInstance"
   | "Backup"
   | "Restore"
+  | "Webhook"
+  | "WebhookDelivery"
   | "RestoreDrill"
   | "DrillRun";
 

@@ -9,6 +9,7 @@ import type { RegionQueues } from "../queue/queues.ts";
 import type { Bandwidth } from "../storage/bandwidth.ts";
 import type { RegionBlobStore } from "../storage/blobStore.ts";
 import type { CopyBandwidth } from "../transferConfig.ts";
+import type { WebhookConfig } from "../webhookConfig.ts";
 import type { RegionCatalogue } from "./regions.ts";
 
 /** Time as the domain sees it; tests may pass a fixed clock. */
@@ -40,6 +41,7 @@ export type DomainConfig = {
   storageGcMinAgeMs: number;
   copyConcurrencyPerRegionPair: number;
   copyBandwidth: CopyBandwidth;
+  webhooks: WebhookConfig;
   /** The length of a minute of a restore drill's intervalMinutes (60000; tests shorten it). */
   drillMinuteMs: number;
 };

@@ -44,9 +44,13 @@ export class RegionQueues {
   }
 
   get(regionId: string, kind: QueueKind): RegionQueue {
+    return this.named(queueName(regionId, kind));
+  }
+
+  /** A queue by its full name: the regions' queues, and the one outside them (webhook deliveries). */
+  named(name: string): RegionQueue {
     // A queue opened after close() would hold a connection nothing closes.
     if (this.closed) throw new Error("the queues are closed (the process is shutting down)");
-    const name = queueName(regionId, kind);
     let queue = this.queues.get(name);
     if (!queue) {
       const options = { prefix: this.prefix, defaultJobOptions };
@@ -75,7 +79,11 @@ export class RegionQueues {
     data: object,
     options: JobsOptions & { jobId: string },
   ) {
-    const queue = this.get(regionId, kind);
+    return this.ensureIn(this.get(regionId, kind), name, data, options);
+  }
+
+  /** `ensure` on a queue given by its full name. */
+  async ensureIn(queue: RegionQueue, name: string, data: object, options: JobsOptions & { jobId: string }) {
     const existing = await queue.getJob(options.jobId);
     if (existing) {
       const state = await existing.getState();

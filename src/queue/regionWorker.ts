@@ -25,7 +25,16 @@ export function createRegionWorker(
   processor: RegionJobProcessor,
   options: RegionWorkerOptions,
 ): RegionWorker {
-  const name = queueName(regionId, kind);
+  return createQueueWorker(backend, queueName(regionId, kind), processor, options);
+}
+
+/** A Worker of a queue given by its full name (the webhook deliveries' queue is outside the regions). */
+export function createQueueWorker(
+  backend: QueueBackend,
+  name: string,
+  processor: RegionJobProcessor,
+  options: RegionWorkerOptions,
+): RegionWorker {
   const common = { prefix: backend.prefix, ...options };
   // Narrowed per kind: each backend's Worker takes its own connection type.
   return backend.kind === "redis"

@@ -10,6 +10,7 @@ import "./backup.ts";
 import "./mirror.ts";
 import "./restore.ts";
 import "./transfer.ts";
+import "./webhook.ts";
 import "./recoverability.ts";
 import "./drills.ts";
 

@@ -6,9 +6,11 @@
 // PostgreSQL backend: a few hundred jobs/s). Each mirror's own job then does its copies (or finds it done).
 import { Prisma } from "../../generated/prisma/client.ts";
 import { jobIds } from "../../queue/queues.ts";
+import { OUTBOX_TRANSACTION } from "../events/transaction.ts";
 import type { Ports } from "../ports.ts";
 import { WorkBusy, withWorkLease, workKeys } from "../workLease.ts";
 import { copyToMirror, enqueueCopies, enqueueMissingCopies } from "./copies.ts";
+import { recordHistoricalSyncEnded } from "./events.ts";
 
 /** A copy another run holds (a copy job of the same backup, or a lapsing crashed run): wait for its claim. */
 async function copyWhenFree(copy: () => Promise<boolean>): Promise<boolean> {
@@ -63,7 +65,9 @@ export async function startHistoricalSync(
 ): Promise<HistoricalSyncStart | null> {
   // Timestamps are UTC wall-clock `timestamp(3)` columns, as Prisma writes them.
   const at = Prisma.sql`(${startedAt.toISOString()}::timestamptz at time zone 'UTC')`;
-  const rows = await ports.db.$queryRaw<HistoricalSyncStart[]>`
+  // A sync that is COMPLETED at once records its event in the same transaction (webhooks).
+  return ports.db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<HistoricalSyncStart[]>`
     with m as (
       select v.id, v."createdAt", v."sourceVaultId", v."regionId"
       from "Vault" v
@@ -90,7 +94,9 @@ export async function startHistoricalSync(
     from m, historical h, missing x
     where r."mirrorVaultId" = m.id and r."historicalSyncStatus" in ('SCHEDULED', 'RUNNING')
     returning m."regionId" as "regionId", r."historicalSyncStatus"::text as status, h.total, h.done, h.todo, x.missing`;
-  return rows[0] ?? null;
+    if (rows[0]?.status === "COMPLETED") await recordHistoricalSyncEnded(tx, [mirrorVaultId], { failed: false });
+    return rows[0] ?? null;
+  }, OUTBOX_TRANSACTION);
 }
 
 export type DueHistoricalSyncStart = {
@@ -115,7 +121,9 @@ export async function startDueHistoricalSyncs(
 ): Promise<DueHistoricalSyncStart[]> {
   const when = Prisma.sql`(${at.toISOString()}::timestamptz at time zone 'UTC')`;
   const notOwn = except ? Prisma.sql`and r."mirrorVaultId" <> ${except}::uuid` : Prisma.empty;
-  return ports.db.$queryRaw<DueHistoricalSyncStart[]>`
+  // Syncs COMPLETED at once record their events in the same transaction (webhooks).
+  return ports.db.$transaction(async (tx) => {
+    const started = await tx.$queryRaw<DueHistoricalSyncStart[]>`
     with due as (
       select r."mirrorVaultId" as id
       from "Replication" r
@@ -149,6 +157,10 @@ export async function startDueHistoricalSyncs(
     from historical h join missing x on x.id = h.id
     where r."mirrorVaultId" = h.id and r."historicalSyncStatus" = 'SCHEDULED'
     returning r."mirrorVaultId"::text as "mirrorVaultId", r."historicalSyncStatus"::text as status, x.missing`;
+    const completed = started.filter((sync) => sync.status === "COMPLETED").map((sync) => sync.mirrorVaultId);
+    await recordHistoricalSyncEnded(tx, completed, { failed: false });
+    return started;
+  }, OUTBOX_TRANSACTION);
 }
 
 /**
@@ -242,14 +254,17 @@ async function runHolding(
     copied++;
     await onProgress(total ? Math.round((100 * copied) / total) : 100);
   }
-  await db.replication.updateMany({
-    where: { mirrorVaultId, historicalSyncStatus: "RUNNING" },
-    data: {
-      historicalSyncStatus: "COMPLETED",
-      historicalSyncCompletedAt: ports.clock.now(),
-      historicalBackupDone: total,
-    },
-  });
+  await db.$transaction(async (tx) => {
+    const { count } = await tx.replication.updateMany({
+      where: { mirrorVaultId, historicalSyncStatus: "RUNNING" },
+      data: {
+        historicalSyncStatus: "COMPLETED",
+        historicalSyncCompletedAt: ports.clock.now(),
+        historicalBackupDone: total,
+      },
+    });
+    if (count) await recordHistoricalSyncEnded(tx, [mirrorVaultId], { failed: false });
+  }, OUTBOX_TRANSACTION);
   await events.publish("vault:replication", mirrorVaultId);
   // And again for the backups that completed while the copies ran.
   await enqueueMissingCopies(ports, mirrorVaultId, regionId);
@@ -262,10 +277,13 @@ export async function markHistoricalSyncFailed(
   mirrorVaultId: string,
   message: string,
 ) {
-  await ports.db.replication.updateMany({
-    where: { mirrorVaultId, historicalSyncStatus: { in: ["SCHEDULED", "RUNNING"] } },
-    data: { historicalSyncStatus: "FAILED", historicalMessage: message },
-  });
+  await ports.db.$transaction(async (tx) => {
+    const { count } = await tx.replication.updateMany({
+      where: { mirrorVaultId, historicalSyncStatus: { in: ["SCHEDULED", "RUNNING"] } },
+      data: { historicalSyncStatus: "FAILED", historicalMessage: message },
+    });
+    if (count) await recordHistoricalSyncEnded(tx, [mirrorVaultId], { failed: true, message });
+  }, OUTBOX_TRANSACTION);
   await ports.events.publish("vault:replication", mirrorVaultId);
 }
 

@@ -5,8 +5,10 @@
 // refuses writes carrying an older epoch than one it has seen, so a frozen run that wakes up can't touch it.
 import { randomUUID } from "node:crypto";
 import type { Prisma } from "../../generated/prisma/client.ts";
+import { OUTBOX_TRANSACTION } from "../events/transaction.ts";
 import type { Ports } from "../ports.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
+import { recordRestoreEnded } from "./events.ts";
 
 /** Another run took the restore over (this one stalled past its lease): stop without writing anything. */
 export class LeaseLost extends Error {
@@ -106,13 +108,26 @@ export class RestoreLease {
     ifCanceled = "canceled as the run ended",
   ): Promise<void> {
     const end = { completedAt: this.ports.clock.now(), activeTarget: null, leaseOwner: null, leaseExpiresAt: null };
-    if (data.status === "CANCELED") return this.write({ ...data, ...end });
-    const { count } = await this.ports.db.restore.updateMany({
-      where: { id: this.restoreId, leaseOwner: this.owner, status: { not: "CANCELING" } },
-      data: { ...data, ...end },
-    });
-    if (count) return;
-    await this.write({ status: "CANCELED", phase: "CANCELED", message: ifCanceled, ...end });
+    // The terminal status and its outbox event commit together (webhooks).
+    await this.ports.db.$transaction(async (tx) => {
+      if (data.status !== "CANCELED") {
+        const { count } = await tx.restore.updateMany({
+          where: { id: this.restoreId, leaseOwner: this.owner, status: { not: "CANCELING" } },
+          data: { ...data, ...end },
+        });
+        if (count) return recordRestoreEnded(tx, this.restoreId);
+      }
+      const canceled =
+        data.status === "CANCELED"
+          ? { ...data, ...end }
+          : { status: "CANCELED" as const, phase: "CANCELED", message: ifCanceled, ...end };
+      const { count } = await tx.restore.updateMany({
+        where: { id: this.restoreId, leaseOwner: this.owner },
+        data: canceled,
+      });
+      if (!count) throw new LeaseLost("lease lost");
+      await recordRestoreEnded(tx, this.restoreId);
+    }, OUTBOX_TRANSACTION);
   }
 
   /** Gives the lease back so a retry (this worker or another) can start at once. */

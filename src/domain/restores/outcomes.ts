@@ -1,6 +1,9 @@
 // What the rest of the system learns about finished and unfinished restores outside a run.
+
+import { OUTBOX_TRANSACTION } from "../events/transaction.ts";
 import type { Ports } from "../ports.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
+import { recordRestoreEnded } from "./events.ts";
 
 /**
  * After the job's last attempt: FAILED with the reason, and the target database free again (R15). Never while a run
@@ -9,30 +12,34 @@ import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
 export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">, restoreId: string, reason: string) {
   const now = ports.clock.now();
   const free = { OR: [{ leaseOwner: null }, { leaseExpiresAt: { lt: now } }] };
-  await ports.db.restore.updateMany({
-    where: { id: restoreId, status: "CANCELING", ...free },
-    data: {
-      status: "CANCELED",
-      phase: "CANCELED",
-      message: `canceled; the last attempt had failed: ${reason}`,
-      completedAt: now,
-      activeTarget: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    },
-  });
-  await ports.db.restore.updateMany({
-    where: { id: restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] }, ...free },
-    data: {
-      status: "FAILED",
-      phase: "DONE",
-      message: reason,
-      completedAt: ports.clock.now(),
-      activeTarget: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    },
-  });
+  await ports.db.$transaction(async (tx) => {
+    const canceled = await tx.restore.updateMany({
+      where: { id: restoreId, status: "CANCELING", ...free },
+      data: {
+        status: "CANCELED",
+        phase: "CANCELED",
+        message: `canceled; the last attempt had failed: ${reason}`,
+        completedAt: now,
+        activeTarget: null,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+    });
+    const failed = await tx.restore.updateMany({
+      where: { id: restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] }, ...free },
+      data: {
+        status: "FAILED",
+        phase: "DONE",
+        message: reason,
+        completedAt: ports.clock.now(),
+        activeTarget: null,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      },
+    });
+    // With its outbox event (webhooks), only when a write here ended the restore.
+    if (canceled.count || failed.count) await recordRestoreEnded(tx, restoreId);
+  }, OUTBOX_TRANSACTION);
   await ports.events.publish("restore:updated", restoreId);
 }
 

@@ -1,0 +1,68 @@
+// `webhooks.delivery`: the webhook deliveries' own queue, consumed by every worker process (not by region: an event
+// is account-wide, and a lost region must not stop the others' notifications). Also the dispatcher that turns the
+// outbox into deliveries every WEBHOOK_DISPATCH_INTERVAL_MS.
+import { DelayedError, type Job } from "bullmq";
+import type { Ports } from "../src/domain/ports.ts";
+import { attemptDelivery, WebhookSlots } from "../src/domain/webhooks/deliver.ts";
+import { reconcileWebhookDeliveries, WEBHOOK_QUEUE } from "../src/domain/webhooks/deliveryQueue.ts";
+import { dispatchAll } from "../src/domain/webhooks/dispatch.ts";
+import { createQueueWorker } from "../src/queue/regionWorker.ts";
+
+type WebhookPorts = Pick<Ports, "db" | "queues" | "clock" | "config">;
+
+/** One attempt; between attempts the job waits in "delayed" until the delivery's next attempt is due. */
+export async function deliverWebhook(
+  ports: WebhookPorts,
+  job: Job<{ deliveryId: string }>,
+  token: string | undefined,
+  slots: WebhookSlots,
+) {
+  const outcome = await attemptDelivery(ports, job.data.deliveryId, slots);
+  if (outcome.kind === "done") return;
+  await job.moveToDelayed(outcome.at.getTime(), token);
+  throw new DelayedError();
+}
+
+export function startWebhookDelivery(ports: WebhookPorts, settings: { leaseMs: number }) {
+  const config = ports.config.webhooks;
+  const slots = new WebhookSlots(config.concurrencyPerWebhook);
+  const worker = createQueueWorker(
+    ports.queues.backend,
+    WEBHOOK_QUEUE,
+    (job, token) => deliverWebhook(ports, job, token, slots),
+    {
+      concurrency: config.concurrency,
+      // The lock is renewed while an attempt runs; a killed worker's attempt is retaken once it expires.
+      lockDuration: settings.leaseMs,
+      stalledInterval: Math.max(1000, Math.floor(settings.leaseMs / 2)),
+    },
+  );
+  worker.on("failed", (job, error) => {
+    if (job) console.error(`[${WEBHOOK_QUEUE}] delivery job ${job.id} failed: ${error.message}`);
+  });
+  worker.on("error", (error) => console.error(`[${WEBHOOK_QUEUE}] worker error: ${error.message}`));
+  let pass: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const tick = () => {
+    pass = dispatchAll(ports)
+      .catch((error) => console.error(`[webhooks] dispatch: ${(error as Error).message}`))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, config.dispatchIntervalMs);
+      });
+  };
+  let timer = setTimeout(tick, 0);
+  return {
+    async close() {
+      stopped = true;
+      clearTimeout(timer);
+      await pass;
+      await worker.close();
+    },
+  };
+}
+
+/** Reconciler step (not regional): the outbox dispatched, and every PENDING delivery with its job again. */
+export async function reconcileWebhooks(ports: Pick<Ports, "db" | "queues" | "clock">) {
+  await dispatchAll(ports);
+  await reconcileWebhookDeliveries(ports);
+}
