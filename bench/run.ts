@@ -2,6 +2,7 @@
 // `npm run bench -- --list` lists them. Exits non-zero when any benchmark fails or crashes. Every goal row the
 // benchmarks record (bench/lib/report.ts) is printed at the end: figure, same-run baseline, ratio, goal.
 import { performance } from "node:perf_hooks";
+import { attackBench } from "./attacks.ts";
 import { backupPaging } from "./backupPaging.ts";
 import { copy } from "./copy.ts";
 import { dedupe } from "./dedupe.ts";
@@ -28,6 +29,7 @@ const benchmarks: Benchmark[] = [
   s3Copy,
   restore,
   queueLateness,
+  attackBench,
   dedupe,
   copy,
 ];

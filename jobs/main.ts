@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { config } from "../src/config.ts";
 import { StartupError } from "../src/db/reachable.ts";
+import { createDrain, stopOnSignals } from "../src/lifecycle.ts";
 import { prepareRuntime } from "../src/runtime.ts";
 import { createServices } from "../src/services.ts";
 import { storesForWorkers } from "../src/storage/regionAccess.ts";
@@ -23,11 +24,8 @@ const ports = { ...services, storage: storesForWorkers(services.storage, regionI
 const workers = await startWorkers(ports, services.config, regionIds);
 console.log(`workers running for ${regionIds.join(", ")}`);
 
-async function shutdown(signal: string) {
-  console.log(`${signal}: finishing running jobs, then exiting`);
-  await workers.close();
-  await services.close();
-  process.exit(0);
-}
-process.once("SIGTERM", () => void shutdown("SIGTERM"));
-process.once("SIGINT", () => void shutdown("SIGINT"));
+// Running jobs finish (or, past SHUTDOWN_TIMEOUT_MS, are retaken from the queue once their lock expires).
+stopOnSignals(createDrain(), config.shutdownTimeoutMs, {
+  drain: () => workers.close(),
+  release: () => services.close(),
+});

@@ -4,9 +4,14 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createGraphQLError, createYoga } from "graphql-yoga";
 import { type ApiKeyCache, createApiKeyCache } from "./api/apiKeyCache.ts";
 import type { Context, Viewer } from "./api/context.ts";
+import { useDrain } from "./api/drainPlugin.ts";
 import { maskGatewayError } from "./api/errorMasking.ts";
+import { type AuthGuard, clientAddress, createAuthGuard } from "./api/limits/authGuard.ts";
+import { useAccountFairness } from "./api/limits/fairness.ts";
+import { graphqlLimitPlugins } from "./api/limits/graphqlLimits.ts";
 import { createLoaders } from "./api/loaders.ts";
 import { accountForApiKey, isAdminKey } from "./domain/accounts.ts";
+import { createDrain, type Drain } from "./lifecycle.ts";
 import { schema } from "./schema/index.ts";
 import type { Services } from "./services.ts";
 
@@ -16,21 +21,51 @@ function unauthorized(message: string) {
   });
 }
 
-async function viewerFor(services: Services, keys: ApiKeyCache, request: Request): Promise<Viewer> {
+async function viewerFor(
+  services: Services,
+  keys: ApiKeyCache,
+  guard: AuthGuard,
+  request: Request,
+  address: string,
+): Promise<Viewer> {
   const header = request.headers.get("authorization");
   const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!header) throw unauthorized("missing API key: send Authorization: Bearer <api key>");
   if (!key) throw unauthorized("malformed Authorization header: it must be Bearer <api key>");
+  // A client (or a key) that failed too often is turned away before its key is even looked up.
+  await guard.check(address, key);
   if (isAdminKey(key, services.config.adminApiKey)) return { kind: "admin" };
   const accountId = await keys.accountFor(key);
-  if (!accountId) throw unauthorized("invalid API key");
+  if (!accountId) {
+    await guard.failed(address, key);
+    throw unauthorized("invalid API key");
+  }
   return { kind: "account", accountId };
 }
 
-export function createGateway(services: Services) {
-  const keys = createApiKeyCache((key) => accountForApiKey(services.db, key), services.config.apiKeyCacheMs);
-  return createYoga<object, Context>({
+/** `drain`: the process's stop state (src/lifecycle.ts); a gateway without one never drains. */
+export type GatewayOptions = { drain?: Drain };
+
+export function createGateway(services: Services, options: GatewayOptions = {}) {
+  const drain = options.drain ?? createDrain();
+  const { config } = services;
+  const guard = createAuthGuard(services.authFailures, config.authFailureLimit);
+  const keys = createApiKeyCache((key) => accountForApiKey(services.db, key), config.apiKeyCacheMs);
+  return createYoga<{ req?: { socket?: { remoteAddress?: string } } }, Context>({
     schema,
+    // Limits first: a refused request costs no more than the check that refused it (README "Limits").
+    plugins: [useDrain(drain), ...graphqlLimitPlugins(config), useAccountFairness(config)],
+    // Off unless CORS_ORIGINS lists origins; keys travel in a header, so credentials (cookies) are never allowed.
+    // Yoga's own limit: a declared Content-Length over it is refused unread, a chunked body once it passes it (413).
+    maxRequestBodySize: config.requestBodyLimitBytes,
+    cors: config.corsOrigins.length
+      ? {
+          origin: config.corsOrigins,
+          credentials: false,
+          methods: ["GET", "POST"],
+          allowedHeaders: ["authorization", "content-type", "accept"],
+        }
+      : false,
     graphqlEndpoint: "/graphql",
     landingPage: false,
     // Rendered from the installed package: GraphiQL works with no internet access.
@@ -47,9 +82,15 @@ export function createGateway(services: Services) {
         "",
       ].join("\n"),
     },
-    context: async ({ request }) => ({
+    context: async ({ request, req }) => ({
       services,
-      viewer: await viewerFor(services, keys, request),
+      viewer: await viewerFor(
+        services,
+        keys,
+        guard,
+        request,
+        clientAddress(request, req?.socket?.remoteAddress, config.trustProxy),
+      ),
       loaders: createLoaders(services.db),
     }),
     // Unexpected errors reach the client as "Unexpected error." with no stack; the log keeps them, without inputs.
@@ -58,22 +99,32 @@ export function createGateway(services: Services) {
   });
 }
 
-/** `/health` answers while the process lives; `/ready` only when PostgreSQL and the queue backend answer. */
-async function readiness(services: Services) {
+/**
+ * `/health` answers while the process lives; `/ready` only when PostgreSQL and the queue backend answer, and not
+ * once the process is stopping (a load balancer stops sending it requests at once).
+ */
+async function readiness(services: Services, drain: Drain) {
+  if (drain.draining) return { ready: false, stopping: true };
   const checks = await services.ready();
   return { ready: Object.values(checks).every((state) => state === "ok"), ...checks };
 }
 
-export function createHttpServer(services: Services): Server {
-  const yoga = createGateway(services);
-  return createServer(async (req, res) => {
+/** The HTTP server; `idle()` resolves once no request (or subscription) is running. */
+export type GatewayServer = Server & { idle(): Promise<void> };
+
+export function createHttpServer(services: Services, drain: Drain = createDrain()): GatewayServer {
+  const yoga = createGateway(services, { drain });
+  const running = new RequestCount();
+  const server = createServer(async (req, res) => {
+    // While stopping, every response ends its connection, so keep-alive clients move to another replica.
+    if (drain.draining) res.setHeader("connection", "close");
     const path = req.url?.split("?")[0];
     if (path === "/health") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok" }));
       return;
     }
     if (path === "/ready") {
-      const state = await readiness(services);
+      const state = await readiness(services, drain);
       res.writeHead(state.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(state));
       return;
     }
@@ -81,6 +132,23 @@ export function createHttpServer(services: Services): Server {
       res.writeHead(302, { location: "/graphql" }).end();
       return;
     }
+    running.track(res);
     return yoga(req, res);
   });
+  return Object.assign(server, { idle: () => running.idle() });
+}
+
+class RequestCount {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+  track(res: { once(event: "close", listener: () => void): unknown }) {
+    this.count += 1;
+    res.once("close", () => {
+      this.count -= 1;
+      if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
 }

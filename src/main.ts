@@ -7,6 +7,7 @@ import { startWorkers } from "../jobs/workers.ts";
 import { createHttpServer } from "./app.ts";
 import { config } from "./config.ts";
 import { StartupError } from "./db/reachable.ts";
+import { createDrain, stopOnSignals } from "./lifecycle.ts";
 import { prepareRuntime } from "./runtime.ts";
 import { createServices } from "./services.ts";
 
@@ -39,20 +40,22 @@ try {
 // No regions: no workers and no reconciler either (the reconciler re-queues only its own regions' work).
 const workers = regionIds.length ? await startWorkers(services, services.config, regionIds) : null;
 console.log(regionIds.length ? `workers running for ${regionIds.join(", ")}` : "workers: none (API only)");
-const server = createHttpServer(services);
+const drain = createDrain();
+const server = createHttpServer(services, drain);
 server.listen(config.port, () => {
   console.log(`GraphiQL at http://localhost:${config.port}/graphql`);
 });
 
-async function shutdown(signal: string) {
-  console.log(`${signal}: shutting down`);
-  const stopped = new Promise((resolve) => server.close(resolve));
-  server.closeIdleConnections();
-  await workers?.close();
-  await services.close();
-  await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-  await runtime.stop();
-  process.exit(0);
-}
-process.once("SIGTERM", () => void shutdown("SIGTERM"));
-process.once("SIGINT", () => void shutdown("SIGINT"));
+stopOnSignals(drain, config.shutdownTimeoutMs, {
+  async drain() {
+    // Still listening, so a load balancer sees /ready 503 and new requests get 503, while running requests (and
+    // subscriptions, which the drain ends) and jobs finish.
+    await Promise.all([workers?.close(), server.idle()]);
+    await new Promise((resolve) => server.close(resolve));
+  },
+  async release() {
+    server.closeAllConnections();
+    await services.close();
+    await runtime.stop();
+  },
+});

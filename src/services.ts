@@ -3,6 +3,7 @@
 // REDIS_URL set: queues and events on Redis; unset: BullMQ's PostgreSQL backend and LISTEN/NOTIFY.
 import path from "node:path";
 import type { Redis } from "ioredis";
+import { type FailureCounter, postgresFailureCounter, redisFailureCounter } from "./api/limits/failureCounter.ts";
 import { type Config, config as defaultConfig } from "./config.ts";
 import { createDb } from "./db/client.ts";
 import { type Ports, systemClock } from "./domain/ports.ts";
@@ -25,6 +26,8 @@ export type Services = Omit<Ports, "config"> & {
   config: Config & { databaseUrl: string; restoreStagingDir: string };
   /** PostgreSQL and the queue backend answer. */
   ready(): Promise<{ postgres: Health; queues: Health }>;
+  /** Failed authentications per client address and key, shared by every API replica (Redis, else PostgreSQL). */
+  authFailures: FailureCounter;
   close(): Promise<void>;
 };
 
@@ -61,6 +64,9 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
     clock: systemClock,
     copySlots,
     bandwidth: createBandwidth(),
+    authFailures: redis
+      ? redisFailureCounter(redis, config.queuePrefix, config.authFailureWindowMs)
+      : postgresFailureCounter(db, config.authFailureWindowMs),
     async ready() {
       const [postgres, queueState] = await Promise.allSettled([db.$queryRawUnsafe("select 1"), redis?.ping()]);
       const health = (check: PromiseSettledResult<unknown>): Health =>

@@ -46,7 +46,15 @@ export const builder = new SchemaBuilder<{
     clientMutationId: "omit",
     cursorType: "String",
     nodeQueryOptions: { nullable: true },
-    nodesQueryOptions: { nullable: { list: false, items: true } },
+    nodesQueryOptions: {
+      nullable: { list: false, items: true },
+      // Checked before any id is looked up (NODES_MAX_IDS).
+      resolve: (_root, args, ctx, _info, resolveNodes) => {
+        const max = ctx.services.config.nodesMaxIds;
+        if (args.ids.length > max) throw new InvalidInput(`nodes takes at most ${max} ids (got ${args.ids.length})`);
+        return resolveNodes(args.ids);
+      },
+    },
   },
   // Validation failures become InvalidInputError results too (they carry no data, so returning them before auth is safe).
   errors: { defaultTypes: [], unsafelyHandleInputErrors: true },

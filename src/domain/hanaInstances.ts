@@ -155,7 +155,7 @@ export function fromHanaPrecondition(error: unknown): never {
 
 /** simulateHanaWrites: commits simulated transactions on an INITIALIZED instance's database (simulator only). */
 export async function simulateWrites(
-  ports: Pick<Ports, "db" | "simulator">,
+  ports: Pick<Ports, "db" | "simulator" | "config">,
   accountId: string,
   input: {
     instanceId: string;
@@ -167,6 +167,16 @@ export async function simulateWrites(
 ) {
   const simulator = ports.simulator;
   if (!simulator) throw new FailedPrecondition("simulateHanaWrites needs the simulator connector");
+  // Each argument is in range on its own; their product is what the call writes (and holds in memory).
+  const rows = input.transactions * (input.rowsPerTransaction ?? 10);
+  const bytes = rows * (input.valueBytes ?? 64);
+  const { simulateWritesMaxRows: maxRows, simulateWritesMaxBytes: maxBytes } = ports.config;
+  if (rows > maxRows || bytes > maxBytes) {
+    throw InvalidInput.field(
+      ["input"],
+      `one call writes at most ${maxRows} rows (transactions × rowsPerTransaction) and ${maxBytes} bytes (× valueBytes); this one would write ${rows} rows and ${bytes} bytes`,
+    );
+  }
   const instance = await findInstance(ports, accountId, input.instanceId);
   if (instance.status !== "INITIALIZED")
     throw new FailedPrecondition(`the instance is ${instance.status}; wait for INITIALIZED`);

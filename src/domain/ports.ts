@@ -41,6 +41,9 @@ export type DomainConfig = {
   storageGcMinAgeMs: number;
   copyConcurrencyPerRegionPair: number;
   copyBandwidth: CopyBandwidth;
+  /** One simulateHanaWrites call writes at most this many rows and bytes (the product of its arguments). */
+  simulateWritesMaxRows: number;
+  simulateWritesMaxBytes: number;
   webhooks: WebhookConfig;
   /** The length of a minute of a restore drill's intervalMinutes (60000; tests shorten it). */
   drillMinuteMs: number;

@@ -30,7 +30,8 @@ describe("embedded default", () => {
     expect(result.tour.restore.reachedLogPosition).toBe(result.tour.sourceLast.logPosition);
     expect(result.tour.targetDigest).toBe(result.tour.sourceLast.contentDigest);
     // SIGTERM stops it cleanly: it stops serving and its embedded PostgreSQL is shut down.
-    expect(result.logs).toContain("SIGTERM: shutting down");
+    expect(result.logs).toContain("SIGTERM: stopping (new work refused, running work finishing)");
+    expect(result.logs.at(-1)).toBe("stopped");
     expect(result.stopped).toBe(true);
   }, 300_000);
 });

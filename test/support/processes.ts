@@ -6,7 +6,8 @@ import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
-export type GatewayProcess = { name: string; child: ChildProcess; lines: string[] };
+/** `group`: the child leads a process group of its own (npm and the service it runs), killed as a whole. */
+export type GatewayProcess = { name: string; child: ChildProcess; lines: string[]; group?: boolean };
 
 /** A port the OS just handed out (listen on 0, note it, close it). */
 export async function freePort(): Promise<number> {
@@ -25,13 +26,16 @@ export async function startProcess(
   ready: RegExp,
   started: Set<GatewayProcess>,
   timeoutMs = 60_000,
+  command: string[] = [process.execPath, "--import", "tsx"],
 ): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+  const group = command[0] === "npm";
+  const child = spawn(command[0], [...command.slice(1), ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: group,
   });
-  const proc = { name, child, lines: [] as string[] };
+  const proc = { name, child, lines: [] as string[], group };
   started.add(proc);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} not ready in ${timeoutMs} ms:\n${log(proc)}`)), timeoutMs);
@@ -54,6 +58,20 @@ export async function startProcess(
   return proc;
 }
 
+/** `npm run <script> -- <args>` as a user runs it: npm is the process a signal is sent to. */
+export function startNpmScript(
+  name: string,
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  started: Set<GatewayProcess>,
+  timeoutMs = 60_000,
+): Promise<GatewayProcess> {
+  const npmArgs = args.length ? ["run", script, "--", ...args] : ["run", script];
+  return startProcess(name, npmArgs, env, ready, started, timeoutMs, ["npm"]);
+}
+
 export function log(proc: GatewayProcess): string {
   return proc.lines.map((line) => `[${proc.name}] ${line}`).join("\n");
 }
@@ -61,7 +79,13 @@ export function log(proc: GatewayProcess): string {
 /** SIGKILLs the processes still running and waits for them to be gone (none may outlive its test file). */
 export async function killAll(started: Set<GatewayProcess>): Promise<void> {
   await Promise.all(
-    [...started].map(async ({ child }) => {
+    [...started].map(async ({ child, group }) => {
+      // npm's child (the service) may outlive npm: kill the whole group.
+      if (group && child.pid) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+      }
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, "exit");
       child.kill("SIGKILL");

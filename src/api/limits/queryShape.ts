@@ -1,0 +1,85 @@
+// The size of a query with its fragments expanded, computed once per fragment (memoised), so a "fragment bomb"
+// (each fragment spreading the previous one twice) is measured in microseconds instead of being expanded: graphql-js'
+// own validation and execution would expand it, exponentially. Cycles are found on the way.
+import { type DocumentNode, type FragmentDefinitionNode, Kind, type SelectionSetNode } from "graphql";
+
+export type QueryShapeProblem =
+  | { kind: "cycle"; fragments: string[] }
+  | { kind: "fields"; fields: number }
+  | { kind: "depth"; depth: number };
+
+/** Fields selected and levels of nesting, fragments expanded. */
+type Size = { fields: number; depth: number };
+
+class Stop extends Error {
+  constructor(readonly problem: QueryShapeProblem) {
+    super(problem.kind);
+  }
+}
+
+/**
+ * Field selections and depth of each operation and fragment, fragments expanded (the introspection field `__schema`
+ * counts as one: GraphiQL's schema query is not limited). Returns the first problem, or null.
+ */
+export function queryShapeProblem(
+  document: DocumentNode,
+  limits: { maxFields: number; maxDepth: number },
+): QueryShapeProblem | null {
+  const { maxFields, maxDepth } = limits;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const sizes = new Map<string, Size>();
+  const path: string[] = [];
+
+  function fragmentSize(name: string): Size {
+    const known = sizes.get(name);
+    if (known !== undefined) return known;
+    const definition = fragments.get(name);
+    if (!definition) return { fields: 0, depth: 0 }; // validation reports the unknown fragment
+    if (path.includes(name)) throw new Stop({ kind: "cycle", fragments: [...path.slice(path.indexOf(name)), name] });
+    path.push(name);
+    const size = selectionSize(definition.selectionSet);
+    path.pop();
+    sizes.set(name, size);
+    return size;
+  }
+
+  function selectionSize(set: SelectionSetNode): Size {
+    let fields = 0;
+    let depth = 0;
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const child =
+          selection.selectionSet && selection.name.value !== "__schema"
+            ? selectionSize(selection.selectionSet)
+            : { fields: 0, depth: 0 };
+        fields += 1 + child.fields;
+        depth = Math.max(depth, 1 + child.depth);
+      } else {
+        const child =
+          selection.kind === Kind.INLINE_FRAGMENT
+            ? selectionSize(selection.selectionSet)
+            : fragmentSize(selection.name.value);
+        fields += child.fields;
+        depth = Math.max(depth, child.depth);
+      }
+      if (fields > maxFields) throw new Stop({ kind: "fields", fields });
+      if (depth > maxDepth) throw new Stop({ kind: "depth", depth });
+    }
+    return { fields, depth };
+  }
+
+  try {
+    for (const definition of document.definitions) {
+      if (definition.kind === Kind.OPERATION_DEFINITION) selectionSize(definition.selectionSet);
+      // Unused fragments are validated too, so they are measured too.
+      else if (definition.kind === Kind.FRAGMENT_DEFINITION) fragmentSize(definition.name.value);
+    }
+  } catch (error) {
+    if (error instanceof Stop) return error.problem;
+    throw error;
+  }
+  return null;
+}

@@ -1,0 +1,103 @@
+// One schema parses the whole configuration at start: a bad value is one line naming the variable, production
+// refuses the development admin key and secret.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEVELOPMENT_ADMIN_API_KEY, parseConfig } from "../src/config.ts";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+function refusal(env: NodeJS.ProcessEnv): string {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("accepted");
+}
+
+describe("configuration", () => {
+  it("defaults serve a local machine", () => {
+    const config = parseConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.regions.map((r) => r.id)).toContain("cn-hangzhou");
+    expect(config.workerRegions).toBeUndefined();
+    expect(config.workerConcurrency).toEqual({ hana: 4, backup: 4, sync: 16, restore: 2, maintenance: 1 });
+    expect(config.secretKey).toHaveLength(32);
+    expect(config).not.toHaveProperty("secret");
+  });
+
+  it("reads every kind of value", () => {
+    const config = parseConfig({
+      PORT: " 8080 ",
+      WORKER_REGIONS: "none",
+      REGIONS: "cn-hangzhou,xx-test=Test",
+      SYNC_CONCURRENCY: "3",
+      DATABASE_URL: "postgresql://u:p@db:5432/mvg",
+      LEASE_MS: "",
+    });
+    expect(config.port).toBe(8080);
+    expect(config.workerRegions).toEqual([]);
+    expect(config.regions).toEqual([
+      { id: "cn-hangzhou", name: "China (Hangzhou)" },
+      { id: "xx-test", name: "Test" },
+    ]);
+    expect(config.workerConcurrency.sync).toBe(3);
+    expect(config.leaseMs).toBe(30_000);
+    expect(parseConfig({ WORKER_REGIONS: "cn-beijing, cn-shenzhen" }).workerRegions).toEqual([
+      "cn-beijing",
+      "cn-shenzhen",
+    ]);
+  });
+
+  it("a bad value is refused with one line naming the variable", () => {
+    expect(refusal({ PORT: "1.5" })).toBe('PORT: must be a whole number from 0 to 65535 (got "1.5")');
+    expect(refusal({ PORT: "70000" })).toMatch(/^PORT: /);
+    expect(refusal({ LEASE_MS: "-1" })).toMatch(/^LEASE_MS: must be a whole number of at least 1/);
+    expect(refusal({ SYNC_CONCURRENCY: "0" })).toMatch(/^SYNC_CONCURRENCY: /);
+    expect(refusal({ HISTORICAL_SYNC_DELAY_MS: "soon" })).toMatch(/^HISTORICAL_SYNC_DELAY_MS: /);
+    expect(refusal({ REGIONS: "Hangzhou City" })).toMatch(/^REGIONS: /);
+    expect(refusal({ COPY_BANDWIDTH_NOWHERE__CN_HANGZHOU: "5" })).toMatch(/^COPY_BANDWIDTH_NOWHERE__CN_HANGZHOU: /);
+    for (const message of [refusal({ PORT: "x" }), refusal({ LEASE_MS: "1e3" })]) {
+      expect(message.split("\n")).toHaveLength(1);
+    }
+  });
+
+  it("a URL is checked without echoing it (it may carry a password)", () => {
+    const message = refusal({ DATABASE_URL: "mysql://root:hunter2@db/mvg" });
+    expect(message).toMatch(/^DATABASE_URL: must be a postgresql: or postgres: URL/);
+    expect(message).not.toContain("hunter2");
+    expect(refusal({ REDIS_URL: "hunter2" })).not.toContain("hunter2");
+  });
+
+  it("NODE_ENV=production refuses the development admin key and secret", () => {
+    expect(refusal({ NODE_ENV: "production", SECRET_KEY: "s3cret-of-this-deployment" })).toBe(
+      "ADMIN_API_KEY: set your own key (NODE_ENV=production)",
+    );
+    expect(refusal({ NODE_ENV: "production", ADMIN_API_KEY: DEVELOPMENT_ADMIN_API_KEY, SECRET_KEY: "x" })).toMatch(
+      /^ADMIN_API_KEY: /,
+    );
+    expect(refusal({ NODE_ENV: "production", ADMIN_API_KEY: "k-of-this-deployment" })).toBe(
+      "SECRET_KEY: set your own secret (NODE_ENV=production)",
+    );
+    expect(parseConfig({ NODE_ENV: "production", ADMIN_API_KEY: "k", SECRET_KEY: "s" }).nodeEnv).toBe("production");
+    // Outside production the development values serve a laptop.
+    expect(parseConfig({}).adminApiKey).toBe(DEVELOPMENT_ADMIN_API_KEY);
+  });
+
+  it("`npm start` with PORT=1.5 exits 1 with one line naming PORT, before starting anything", async () => {
+    const child = spawn("npm", ["start"], {
+      cwd: root,
+      env: { ...process.env, PORT: "1.5", DATABASE_URL: "", REDIS_URL: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const code = await new Promise((resolve) => child.once("exit", resolve));
+    const lines = output.split("\n").filter((l) => l.trim() && !l.startsWith("npm ") && !l.startsWith(">"));
+    expect(code).toBe(1);
+    expect(lines).toEqual(['PORT: must be a whole number from 0 to 65535 (got "1.5")']);
+  }, 180_000); // tsx starting on a loaded machine
+});
