@@ -173,7 +173,7 @@ export class FaultWorld {
   async createMirror(sourceVault: string, regionId: string): Promise<string> {
     const data = await this.gw.gql(
       this.key,
-      `mutation($s: ID!, $r: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: $r, name: "m"}) {
+      `mutation($s: ID!, $r: String!) { createMirrorVault(input: {sourceVaultId: $s, regionId: $r, name: "m"}) {
         ... on VaultPayload { vault { id } } ... on Error { code message } } }`,
       { s: sourceVault, r: regionId },
     );
