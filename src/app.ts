@@ -1,6 +1,7 @@
 // The HTTP face of the gateway: GraphQL (with GraphiQL and SSE subscriptions) at /graphql, /health, /ready.
 import { createServer, type Server } from "node:http";
 import { createGraphQLError, createYoga } from "graphql-yoga";
+import { type ApiKeyCache, createApiKeyCache } from "./api/apiKeyCache.ts";
 import type { Context, Viewer } from "./api/context.ts";
 import { useDrain } from "./api/drainPlugin.ts";
 import { maskGatewayError } from "./api/errorMasking.ts";
@@ -21,7 +22,13 @@ function unauthorized(message: string) {
   });
 }
 
-async function viewerFor(services: Services, guard: AuthGuard, request: Request, address: string): Promise<Viewer> {
+async function viewerFor(
+  services: Services,
+  keys: ApiKeyCache,
+  guard: AuthGuard,
+  request: Request,
+  address: string,
+): Promise<Viewer> {
   const header = request.headers.get("authorization");
   const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!header) throw unauthorized("missing API key: send Authorization: Bearer <api key>");
@@ -29,7 +36,7 @@ async function viewerFor(services: Services, guard: AuthGuard, request: Request,
   // A client (or a key) that failed too often is turned away before its key is even looked up.
   await guard.check(address, key);
   if (isAdminKey(key, services.config.adminApiKey)) return { kind: "admin" };
-  const accountId = await accountForApiKey(services.db, key);
+  const accountId = await keys.accountFor(key);
   if (!accountId) {
     await guard.failed(address, key);
     throw unauthorized("invalid API key");
@@ -44,6 +51,7 @@ export function createGateway(services: Services, options: GatewayOptions = {}) 
   const drain = options.drain ?? createDrain();
   const { config } = services;
   const guard = createAuthGuard(services.authFailures, config.authFailureLimit);
+  const keys = createApiKeyCache((key) => accountForApiKey(services.db, key), config.apiKeyCacheMs);
   return createYoga<{ req?: { socket?: { remoteAddress?: string } } }, Context>({
     schema,
     // Limits first: a refused request costs no more than the check that refused it (README "Limits").
@@ -76,6 +84,7 @@ export function createGateway(services: Services, options: GatewayOptions = {}) 
       services,
       viewer: await viewerFor(
         services,
+        keys,
         guard,
         request,
         clientAddress(request, req?.socket?.remoteAddress, config.trustProxy),

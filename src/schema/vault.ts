@@ -6,7 +6,7 @@ import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from 
 import { deleteVault } from "../domain/vaultDeletion.ts";
 import { updateVault, vaultDescription, vaultName } from "../domain/vaults.ts";
 import type { Prisma, Vault as VaultRow } from "../generated/prisma/client.ts";
-import { pageOf } from "./connections.ts";
+import { keysetPage, pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";
 import { Region } from "./region.ts";
 
@@ -28,14 +28,11 @@ export const Vault = builder.prismaNode("Vault", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     sourceVault: t.relation("sourceVault", { nullable: true, description: "set on a MIRROR" }),
     mirror: t.relation("mirror", { nullable: true, description: "set on a SOURCE that has a mirror" }),
-    backupCount: t.int({
+    // Counters the database keeps on the vault's row (prisma/counters.sql): no query of their own.
+    backupCount: t.exposeInt("backupCount", {
       description: "backups stored in this vault (for a mirror: the copies it holds)",
-      resolve: async (v, _a, ctx) => (await ctx.loaders.vaultStats.load(v.id)).backupCount,
     }),
-    storedBytes: t.field({
-      type: "BigInt",
-      resolve: async (v, _a, ctx) => (await ctx.loaders.vaultStats.load(v.id)).storedBytes,
-    }),
+    storedBytes: t.expose("storedBytes", { type: "BigInt" }),
   }),
 });
 
@@ -56,14 +53,16 @@ builder.queryField("vaults", (t) =>
       args: { filter: t.arg({ type: VaultFilter }) },
       totalCount: (_conn, { filter }, ctx) =>
         ctx.services.db.vault.count({ where: vaultWhere(accountOf(ctx), filter) }),
-      resolve: (query, _root, { filter }, ctx) =>
-        pageOf(
+      resolve: (query, _root, { filter }, ctx) => {
+        const { after, ...page } = keysetPage(query, "createdAt");
+        return pageOf(
           ctx.services.db.vault.findMany({
-            ...query,
-            where: vaultWhere(accountOf(ctx), filter),
+            ...page,
+            where: { AND: [vaultWhere(accountOf(ctx), filter), after] },
             orderBy: [{ createdAt: "asc" }, { id: "asc" }],
           }),
-        ),
+        );
+      },
     },
     { name: "VaultConnection" },
     { name: "VaultEdge" },
