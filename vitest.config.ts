@@ -1,6 +1,10 @@
+import { createRequire } from "node:module";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // One graphql for all: Pothos (loaded by Node) gets graphql's CommonJS build, Vite would pick its .mjs for test
+  // and source files, and graphql refuses types from "another module or realm".
+  resolve: { alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve("graphql") }] },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,

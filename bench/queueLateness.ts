@@ -5,7 +5,6 @@
 // Goal: p99 < 1 s on PostgreSQL, which BullMQ's PostgreSQL backend does not meet here (it hands out a few hundred
 // jobs per second). Scheduled work that falls due in bursts works around it: historical syncs are started by a sweep
 // of their region (mirror-sync measures that); log-backup schedulers and copies still depend on this figure.
-import pg from "pg";
 import { config } from "../src/config.ts";
 import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from "../src/queue/queueBackend.ts";
 import { RegionQueues } from "../src/queue/queues.ts";
@@ -13,7 +12,7 @@ import { createRegionWorker } from "../src/queue/regionWorker.ts";
 import { deleteRedisPrefix, TEST_REDIS_URL } from "../test/support/backends.ts";
 import { signal, within } from "../test/support/within.ts";
 import { type Benchmark, BenchmarkFailure } from "./lib/benchmark.ts";
-import { benchDatabaseUrl, dropBenchDatabase } from "./lib/database.ts";
+import { dropBenchDatabase, freshBenchDatabase } from "./lib/database.ts";
 import { int, ms, ratio, table } from "./lib/format.ts";
 
 const JOBS = Number(process.env.BENCH_LATENESS_JOBS) || 1000;
@@ -24,7 +23,7 @@ const WORKERS = Number(process.env.BENCH_LATENESS_WORKERS) || 1;
 const GOAL_P99_MS = 1000;
 const REGION = "cn-hangzhou";
 /** The pid keeps concurrent runs on the shared servers apart. */
-const DATABASE = `mvg_bench_lateness_${process.pid}`;
+const DATABASE = "mvg_bench_lateness";
 const PREFIX = `mvg-bench-lateness-${process.pid}`;
 
 type Result = { min: number; p50: number; p99: number; max: number; addMs: number; early: number };
@@ -83,18 +82,7 @@ async function measure(backend: QueueBackend): Promise<Result> {
 }
 
 async function onPostgres(): Promise<Result> {
-  const url = benchDatabaseUrl(DATABASE);
-  const admin = new pg.Client({
-    connectionString: new URL("/postgres", url).toString(),
-    connectionTimeoutMillis: 10_000,
-  });
-  await admin.connect();
-  try {
-    await admin.query(`drop database if exists "${DATABASE}" with (force)`);
-    await admin.query(`create database "${DATABASE}"`);
-  } finally {
-    await admin.end();
-  }
+  const url = await freshBenchDatabase(DATABASE, { migrate: false });
   const backend = await createPostgresQueueBackend({ url, prefix: PREFIX });
   try {
     return await measure(backend);

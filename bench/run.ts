@@ -1,21 +1,29 @@
 // `npm run bench [-- name ...]`: runs the named benchmark modules (all by default) in sequence.
-// `npm run bench -- --list` lists them. Exits non-zero when any benchmark fails or crashes.
+// `npm run bench -- --list` lists them. Exits non-zero when any benchmark fails or crashes. Every goal row the
+// benchmarks record (bench/lib/report.ts) is printed at the end: figure, same-run baseline, ratio, goal.
 import { performance } from "node:perf_hooks";
 import { attackBench } from "./attacks.ts";
+import { backupPaging } from "./backupPaging.ts";
 import { copy } from "./copy.ts";
 import { dedupe } from "./dedupe.ts";
 import type { Benchmark } from "./lib/benchmark.ts";
 import { BenchmarkFailure } from "./lib/benchmark.ts";
+import { dropAllBenchDatabases } from "./lib/database.ts";
+import { ratio, table } from "./lib/format.ts";
+import { goalRows, startBenchmark } from "./lib/report.ts";
 import { mirrorSync } from "./mirrorSync.ts";
 import { queueLateness } from "./queueLateness.ts";
 import { recoveryWindowsBench } from "./recoveryWindows.ts";
 import { restore } from "./restore.ts";
 import { s3Copy } from "./s3Copy.ts";
+import { syncLateness } from "./syncLateness.ts";
 import { vaultListing } from "./vaultListing.ts";
 
 /** Every benchmark, in the order a full run takes them; add new modules here. */
 const benchmarks: Benchmark[] = [
   vaultListing,
+  backupPaging,
+  syncLateness,
   recoveryWindowsBench,
   mirrorSync,
   s3Copy,
@@ -47,6 +55,7 @@ async function main() {
   for (const benchmark of select(args)) {
     console.log(`\n=== ${benchmark.name}: ${benchmark.description}`);
     const started = performance.now();
+    startBenchmark(benchmark.name);
     let status: "ok" | "FAIL" | "ERROR" = "ok";
     try {
       await benchmark.run();
@@ -55,6 +64,29 @@ async function main() {
       console.error(`${status} ${benchmark.name}:`, error instanceof BenchmarkFailure ? error.message : error);
     }
     outcomes.push({ name: benchmark.name, status, seconds: (performance.now() - started) / 1000 });
+  }
+  await dropAllBenchDatabases();
+  const rows = goalRows();
+  if (rows.length > 0) {
+    console.log("\n=== goals (ratio: against the baseline measured in the same run; higher is better)");
+    console.log(
+      table(
+        [
+          ["benchmark", "row", "figure", "baseline", "ratio", "goal", ""],
+          ...rows.map((r) => [
+            r.benchmark ?? "",
+            r.row,
+            r.figure,
+            r.baseline,
+            Number.isFinite(r.ratio) ? ratio(r.ratio) : "",
+            r.goal,
+            r.met ? "meets" : "MISSES",
+          ]),
+        ],
+        "  ",
+        4,
+      ),
+    );
   }
   console.log("\n=== summary");
   for (const o of outcomes) console.log(`  ${o.name.padEnd(12)} ${o.status.padEnd(5)} ${o.seconds.toFixed(1)} s`);

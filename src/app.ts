@@ -1,12 +1,14 @@
 // The HTTP face of the gateway: GraphQL (with GraphiQL and SSE subscriptions) at /graphql, /health, /ready.
 import { createServer, type Server } from "node:http";
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createGraphQLError, createYoga } from "graphql-yoga";
 import { createAdminRoutes } from "./api/adminRoutes.ts";
+import { type ApiKeyCache, createApiKeyCache } from "./api/apiKeyCache.ts";
 import type { Context, Viewer } from "./api/context.ts";
 import { useDrain } from "./api/drainPlugin.ts";
 import { maskGatewayError } from "./api/errorMasking.ts";
+import { renderGatewayGraphiQL } from "./api/graphiql.ts";
 import { useGraphQLMetrics } from "./api/graphqlMetrics.ts";
+import { redactInvalidVariables, refuseNulCharacters } from "./api/inputGuards.ts";
 import { type AuthGuard, clientAddress, createAuthGuard } from "./api/limits/authGuard.ts";
 import { useAccountFairness } from "./api/limits/fairness.ts";
 import { graphqlLimitPlugins } from "./api/limits/graphqlLimits.ts";
@@ -24,7 +26,13 @@ function unauthorized(message: string) {
   });
 }
 
-async function viewerFor(services: Services, guard: AuthGuard, request: Request, address: string): Promise<Viewer> {
+async function viewerFor(
+  services: Services,
+  keys: ApiKeyCache,
+  guard: AuthGuard,
+  request: Request,
+  address: string,
+): Promise<Viewer> {
   const header = request.headers.get("authorization");
   const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!header) throw unauthorized("missing API key: send Authorization: Bearer <api key>");
@@ -32,7 +40,7 @@ async function viewerFor(services: Services, guard: AuthGuard, request: Request,
   // A client (or a key) that failed too often is turned away before its key is even looked up.
   await guard.check(address, key);
   if (isAdminKey(key, services.config.adminApiKey)) return { kind: "admin" };
-  const accountId = await accountForApiKey(services.db, key);
+  const accountId = await keys.accountFor(key);
   if (!accountId) {
     await guard.failed(address, key);
     throw unauthorized("invalid API key");
@@ -48,6 +56,7 @@ export function createGateway(services: Services, options: GatewayOptions = {}) 
   const drain = options.drain ?? createDrain();
   const { config } = services;
   const guard = createAuthGuard(services.authFailures, config.authFailureLimit);
+  const keys = createApiKeyCache((key) => accountForApiKey(services.db, key), config.apiKeyCacheMs);
   return createYoga<{ req?: { socket?: { remoteAddress?: string } } }, Context>({
     schema,
     // Limits first: a refused request costs no more than the check that refused it (README "Limits").
@@ -57,6 +66,9 @@ export function createGateway(services: Services, options: GatewayOptions = {}) 
       useDrain(drain),
       ...graphqlLimitPlugins(config),
       useAccountFairness(config),
+      // No NUL characters anywhere, and an invalid variable is never printed back (src/api/inputGuards.ts).
+      refuseNulCharacters(),
+      redactInvalidVariables(),
     ],
     // Off unless CORS_ORIGINS lists origins; keys travel in a header, so credentials (cookies) are never allowed.
     // Yoga's own limit: a declared Content-Length over it is refused unread, a chunked body once it passes it (413).
@@ -71,24 +83,15 @@ export function createGateway(services: Services, options: GatewayOptions = {}) 
       : false,
     graphqlEndpoint: "/graphql",
     landingPage: false,
-    // Rendered from the installed package: GraphiQL works with no internet access.
-    renderGraphiQL,
-    graphiql: {
-      title: "Mirror Vault Gateway",
-      // Every request needs a key: put yours in the Headers tab (it stays in this browser only).
-      headers: JSON.stringify({ Authorization: "Bearer <your API key>" }, null, 2),
-      shouldPersistHeaders: true,
-      defaultQuery: [
-        "# Mirror Vault Gateway: set your API key in the Headers tab below, then run this.",
-        "# The platform admin (ADMIN_API_KEY) creates accounts with createAccount; an account's key does the rest.",
-        "{ viewer { id name } regions { id name } }",
-        "",
-      ].join("\n"),
-    },
+    // Rendered from the installed package (GraphiQL works with no internet access); the page asks for an API key
+    // before anything runs (src/api/graphiql.ts).
+    renderGraphiQL: renderGatewayGraphiQL,
+    graphiql: { title: "Mirror Vault Gateway", shouldPersistHeaders: true },
     context: async ({ request, req }) => ({
       services,
       viewer: await viewerFor(
         services,
+        keys,
         guard,
         request,
         clientAddress(request, req?.socket?.remoteAddress, config.trustProxy),

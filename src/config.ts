@@ -58,6 +58,11 @@ const variables = {
   /** The simulated SAP HANA clusters' own database; unset: `<database>_hana_sim` on the same server. */
   hanaSimulatorDatabaseUrl: ["HANA_SIMULATOR_DATABASE_URL", optionalUrl(["postgresql:", "postgres:"])],
   adminApiKey: ["ADMIN_API_KEY", text(DEVELOPMENT_ADMIN_API_KEY)],
+  /**
+   * How long the API trusts a key it found without asking the database again: a deleted (revoked) key still works
+   * at most this long on each API process. 0: every request asks the database.
+   */
+  apiKeyCacheMs: ["API_KEY_CACHE_MS", duration(5_000)],
   /** Key material for AES-256-GCM (hashed into `secretKey` below, whatever its length). */
   secret: ["SECRET_KEY", text(DEVELOPMENT_SECRET)],
   storageDir: ["STORAGE_DIR", text("./data")],

@@ -1,5 +1,13 @@
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+
+// The contract lives beside the repository (../shared); a clone without it skips the check, and .ci/run runs it.
+const CONTRACT_CHECK = "../shared/tools/contract-check.mjs";
+const hasContract = existsSync(CONTRACT_CHECK);
+if (!hasContract) {
+  console.warn(`skipped: the contract check (${CONTRACT_CHECK} is absent; .ci/run runs it where ../shared exists)`);
+}
 
 function run(command: string, args: string[]): { code: number; output: string } {
   try {
@@ -17,8 +25,8 @@ describe("the committed schema.graphql", () => {
     expect(result.code).toBe(0);
   });
 
-  it("covers the public contract (../shared/contract/schema.graphql)", () => {
-    const result = run("node", ["../shared/tools/contract-check.mjs", "schema.graphql"]);
+  it.skipIf(!hasContract)("covers the public contract (../shared/contract/schema.graphql)", () => {
+    const result = run("node", [CONTRACT_CHECK, "schema.graphql"]);
     expect(result.output.trim()).toBe("the served schema covers the contract");
     expect(result.code).toBe(0);
   });

@@ -34,6 +34,7 @@ export type LoadResult = {
   meanMs: number;
   p50Ms: number;
   p90Ms: number;
+  p95Ms: number;
   p99Ms: number;
   maxMs: number;
   firstError?: string;
@@ -113,6 +114,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     meanMs: requests ? sum / requests : Number.NaN,
     p50Ms: percentile(sorted, 50),
     p90Ms: percentile(sorted, 90),
+    p95Ms: percentile(sorted, 95),
     p99Ms: percentile(sorted, 99),
     maxMs: requests ? sorted[requests - 1] : Number.NaN,
     firstError: message.warmupFirstError ?? measured.firstError,

@@ -1,7 +1,7 @@
 // What errors may say to clients and to the log. Inputs can carry secrets (the HANA password), so neither a
 // client message nor a log line ever repeats an input value.
 import { PothosValidationError } from "@pothos/core";
-import type { GraphQLError } from "graphql";
+import { type ASTNode, type GraphQLError, print } from "graphql";
 import { createGraphQLError, maskError } from "graphql-yoga";
 import { isDatabaseUnavailable } from "../db/unavailable.ts";
 import { DomainError, errorCode } from "../domain/errors.ts";
@@ -21,6 +21,22 @@ export function redactVariableError(message: string): string {
   return `Variable "${match[1]}" got an invalid value${path ? ` at "${path}"` : ""}${reason ? `; ${reason}` : ""}`;
 }
 
+/**
+ * graphql-js and scalar parsers repeat the offending value after the reason ("String cannot represent a non string
+ * value: { secret: ... }", "Expected value of type \"String!\", found [...]"): keep the reason, drop the value.
+ */
+export function redactValues(message: string, nodes?: readonly ASTNode[]): string {
+  // A literal in the query is printed back as it was written: cut that exact text.
+  for (const node of nodes ?? []) {
+    if (node.kind.endsWith("Value")) message = message.split(print(node)).join("the value given");
+  }
+  return message
+    .replace(/(cannot represent [^:;]*?value)s?: .*?(?=(; |$))/g, "$1")
+    .replace(/(Expected value of type "[^"]+"), found .*?(?=(; |$))/g, "$1")
+    .replace(/(DateTime cannot represent (?:an invalid date-time-string|non string or Date type)).*?(?=(; |$))/g, "$1")
+    .replace(/(Enum "[^"]+" cannot represent non-enum value)[^;]*?(?=(; |$))/g, "$1");
+}
+
 export function maskGatewayError(error: unknown, message: string, isDev?: boolean) {
   const original = (error as { originalError?: unknown }).originalError;
   // A domain error outside a result union (e.g. a subscription's NOT_FOUND) is meant for the user.
@@ -32,11 +48,20 @@ export function maskGatewayError(error: unknown, message: string, isDev?: boolea
     return createGraphQLError(original.message, { extensions: { code: "INVALID_INPUT" } });
   }
   const graphqlError = error as GraphQLError;
-  if (typeof graphqlError.message === "string" && graphqlError.message.startsWith('Variable "$')) {
-    return createGraphQLError(redactVariableError(graphqlError.message), {
-      nodes: graphqlError.nodes,
-      extensions: { ...graphqlError.extensions },
-    });
+  // Yoga's own request errors (a body that is not JSON) carry the parser's message, which quotes the body.
+  if (graphqlError.extensions?.originalError !== undefined && original === undefined) {
+    // Emptied in place (a JSON response leaves it out): Yoga picks the HTTP status (400) from this very error.
+    (graphqlError.extensions as Record<string, unknown>).originalError = undefined;
+  }
+  if (typeof graphqlError.message === "string" && original === undefined) {
+    const redacted = redactValues(redactVariableError(graphqlError.message), graphqlError.nodes);
+    if (redacted !== graphqlError.message) {
+      return createGraphQLError(redacted, {
+        nodes: graphqlError.nodes,
+        path: graphqlError.path,
+        extensions: { ...graphqlError.extensions },
+      });
+    }
   }
   // PostgreSQL restarting or unreachable: a clear, retryable answer (HTTP 503), not a 500 with a driver message.
   if (isDatabaseUnavailable(original ?? error)) {
@@ -52,5 +77,8 @@ export function maskGatewayError(error: unknown, message: string, isDev?: boolea
     // The cause and stack stay in the log (src/log/errors.ts keeps no input value); the client sees none of it.
     log.error({ err: original ?? error }, "unexpected error in a GraphQL operation");
   }
-  return maskError(error, message, isDev);
+  // Never development details (originalError, its message and stack), whatever NODE_ENV says: they carry parser
+  // and database messages. The log line above keeps the cause.
+  void isDev;
+  return maskError(error, message, false);
 }

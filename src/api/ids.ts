@@ -33,6 +33,14 @@ export function encodeId(typename: NodeTypeName, id: string): string {
   return encodeGlobalID(typename, id);
 }
 
+/**
+ * The row id a decoded global id may name: a well-formed global id can carry any text, and PostgreSQL refuses a
+ * non-UUID where a UUID goes, so such an id becomes one that matches no row (Node lookups answer null).
+ */
+export function rowId(id: string): string {
+  return uuid.test(id) ? id : "00000000-0000-0000-0000-000000000000";
+}
+
 /** For filters: an id that can't name a row of this type matches nothing (it is not an error to filter by it). */
 export function tryDecodeId(typename: NodeTypeName, globalId: string): string {
   try {

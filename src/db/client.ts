@@ -11,5 +11,7 @@ export function createDb(databaseUrl: string, options: { max?: number } = {}): D
     connectionTimeoutMillis: 10_000,
     max: options.max ?? 10,
   });
-  return new PrismaClient({ adapter });
+  // "minimal": no Error built per call to point error messages at the caller's source line (8-15% of the API's CPU
+  // in a profile); Prisma picks it only under NODE_ENV=production otherwise.
+  return new PrismaClient({ adapter, errorFormat: "minimal" });
 }

@@ -39,10 +39,32 @@ function loadEngineModule(): Promise<EngineModule> {
 
 const filters = { externalTables: [], externalEnums: [] };
 
+/**
+ * The pg adapter runs a migration script by splitting it at every `;`, which cuts a function body (`$$ ... $$`,
+ * prisma/counters.sql) apart. Sent whole as one simple query, PostgreSQL runs it as `prisma migrate deploy` would,
+ * and all of it or none (one implicit transaction).
+ */
+function wholeScripts(factory: PrismaPg): PrismaPg {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    const raw = adapter as unknown as { client: pg.Pool; onError(error: unknown): never };
+    adapter.executeScript = async (script: string) => {
+      try {
+        await raw.client.query(script);
+      } catch (error) {
+        raw.onError(error);
+      }
+    };
+    return adapter;
+  };
+  return factory;
+}
+
 async function withEngine<T>(connectionString: string, datamodel: string, use: (engine: Engine) => Promise<T>) {
   const { SchemaEngine } = await loadEngineModule();
   const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: 10_000 });
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
+  const adapter = bindMigrationAwareSqlAdapterFactory(wholeScripts(new PrismaPg(pool)));
   const engine = await SchemaEngine.new({ datamodels: [["schema.prisma", datamodel]] }, () => {}, adapter);
   try {
     return await use(engine);

@@ -28,6 +28,11 @@ export function isUniqueViolation(error: unknown): error is Prisma.PrismaClientK
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }
 
+/** A row referred to was deleted meanwhile (a create racing a delete). */
+export function isForeignKeyViolation(error: unknown): error is Prisma.PrismaClientKnownRequestError {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2003";
+}
+
 /** R1: a backup client comes with its SOURCE vault, in the client's region. */
 export async function createBackupClient(
   db: Db,

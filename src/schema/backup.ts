@@ -1,11 +1,11 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
-import { decodeId, tryDecodeId } from "../api/ids.ts";
+import { decodeId, rowId, tryDecodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { startHanaBackup } from "../domain/backups.ts";
 import { FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import type { Backup as BackupRow, Prisma } from "../generated/prisma/client.ts";
-import { pageOf } from "./connections.ts";
+import { keysetPage, pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";
 import { Vault } from "./vault.ts";
 import { watchRow } from "./watchRow.ts";
@@ -18,7 +18,7 @@ export const BackupStatus = builder.enumType("BackupStatus", { values: ["RUNNING
 export const Backup = builder.prismaNode("Backup", {
   nullable: true,
   id: { field: "id" },
-  findUnique: (id, ctx) => ({ id, accountId: visibleAccount(ctx) }),
+  findUnique: (id, ctx) => ({ id: rowId(id), accountId: visibleAccount(ctx) }),
   fields: (t) => ({
     hanaBackupId: t.expose("hanaBackupId", { type: "BigInt", description: "HANA's numeric backup id" }),
     prefix: t.exposeString("prefix"),
@@ -60,14 +60,25 @@ type BackupFilterValue = {
   status?: BackupRow["status"] | null;
 };
 
-/** A source lists its own backups; a mirror lists the backups whose copy it holds. */
+const hasFilter = (filter?: BackupFilterValue | null) =>
+  Boolean(filter && (filter.instanceId || filter.databaseName || filter.type || filter.status));
+
+/**
+ * A source lists its own backups; a mirror lists the backups whose copy it holds, which are all its source's
+ * (one mirror per source): naming the source vault lets PostgreSQL walk that vault's (startedAt, id) index.
+ */
 export function backupsInVault(
-  vault: { id: string; kind: string },
+  vault: { id: string; kind: string; sourceVaultId?: string | null },
   filter?: BackupFilterValue | null,
 ): Prisma.BackupWhereInput {
   const instanceId = filter?.instanceId ? tryDecodeId("HanaInstance", filter.instanceId) : undefined;
   return {
-    ...(vault.kind === "MIRROR" ? { copies: { some: { mirrorVaultId: vault.id } } } : { vaultId: vault.id }),
+    ...(vault.kind === "MIRROR"
+      ? {
+          copies: { some: { mirrorVaultId: vault.id } },
+          ...(vault.sourceVaultId ? { vaultId: vault.sourceVaultId } : {}),
+        }
+      : { vaultId: vault.id }),
     ...(instanceId ? { instanceId } : {}),
     ...(filter?.databaseName ? { databaseName: filter.databaseName } : {}),
     ...(filter?.type ? { type: filter.type } : {}),
@@ -81,15 +92,22 @@ builder.prismaObjectField("Vault", "backups", (t) =>
       type: "Backup",
       cursor: "startedAt_id",
       args: { filter: t.arg({ type: BackupFilter }) },
-      totalCount: (vault, { filter }, ctx) => ctx.services.db.backup.count({ where: backupsInVault(vault, filter) }),
-      resolve: (query, vault, { filter }, ctx) =>
-        pageOf(
+      // Unfiltered: the vault's own counter (kept by the database with every backup and copy written), no count;
+      // with a filter: a count of the matching rows.
+      totalCount: (vault, { filter }, ctx) =>
+        hasFilter(filter)
+          ? ctx.services.db.backup.count({ where: backupsInVault(vault, filter) })
+          : vault.listedBackups,
+      resolve: (query, vault, { filter }, ctx) => {
+        const { after, ...page } = keysetPage(query, "startedAt");
+        return pageOf(
           ctx.services.db.backup.findMany({
-            ...query,
-            where: backupsInVault(vault, filter),
+            ...page,
+            where: { AND: [backupsInVault(vault, filter), after] },
             orderBy: [{ startedAt: "asc" }, { id: "asc" }],
           }),
-        ),
+        );
+      },
     },
     { name: "BackupConnection" },
     { name: "BackupEdge" },

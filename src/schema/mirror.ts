@@ -51,14 +51,22 @@ export const Replication = builder.objectRef<ReplicationView>("Replication").imp
   }),
 });
 
-builder.objectField(Vault, "replication", (t) =>
-  t.field({
+// Selected with the vault itself (one statement for a whole page): the row, and the counters the database keeps on
+// the mirror (its copies) and on its source (its COMPLETE backups; copies exist only of COMPLETE backups).
+builder.prismaObjectFields("Vault", (t) => ({
+  replication: t.field({
     type: Replication,
     nullable: true,
     description: "set on a MIRROR",
-    resolve: (vault, _a, ctx) => (vault.kind === "MIRROR" ? ctx.loaders.replication.load(vault.id) : null),
+    select: { kind: true, backupCount: true, replication: true, sourceVault: { select: { backupCount: true } } },
+    resolve: (vault): ReplicationView | null => {
+      if (vault.kind !== "MIRROR" || !vault.replication) return null;
+      const replicated = vault.backupCount;
+      const pending = Math.max(0, (vault.sourceVault?.backupCount ?? 0) - replicated);
+      return { ...vault.replication, replicatedBackupCount: replicated, pendingBackupCount: pending };
+    },
   }),
-);
+}));
 
 const CreateMirrorVaultInput = builder.inputType("CreateMirrorVaultInput", {
   fields: (t) => ({

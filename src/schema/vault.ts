@@ -1,12 +1,12 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
-import { decodeId } from "../api/ids.ts";
+import { decodeId, rowId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import { deleteVault } from "../domain/vaultDeletion.ts";
 import { updateVault, vaultDescription, vaultName } from "../domain/vaults.ts";
 import type { Prisma, Vault as VaultRow } from "../generated/prisma/client.ts";
-import { pageOf } from "./connections.ts";
+import { keysetPage, pageOf } from "./connections.ts";
 import { resultUnion } from "./errors.ts";
 import { Region } from "./region.ts";
 
@@ -18,7 +18,7 @@ export const VaultStatus = builder.enumType("VaultStatus", {
 export const Vault = builder.prismaNode("Vault", {
   nullable: true,
   id: { field: "id" },
-  findUnique: (id, ctx) => ({ id, accountId: visibleAccount(ctx) }),
+  findUnique: (id, ctx) => ({ id: rowId(id), accountId: visibleAccount(ctx) }),
   fields: (t) => ({
     name: t.exposeString("name"),
     description: t.exposeString("description", { nullable: true }),
@@ -28,14 +28,11 @@ export const Vault = builder.prismaNode("Vault", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     sourceVault: t.relation("sourceVault", { nullable: true, description: "set on a MIRROR" }),
     mirror: t.relation("mirror", { nullable: true, description: "set on a SOURCE that has a mirror" }),
-    backupCount: t.int({
+    // Counters the database keeps on the vault's row (prisma/counters.sql): no query of their own.
+    backupCount: t.exposeInt("backupCount", {
       description: "backups stored in this vault (for a mirror: the copies it holds)",
-      resolve: async (v, _a, ctx) => (await ctx.loaders.vaultStats.load(v.id)).backupCount,
     }),
-    storedBytes: t.field({
-      type: "BigInt",
-      resolve: async (v, _a, ctx) => (await ctx.loaders.vaultStats.load(v.id)).storedBytes,
-    }),
+    storedBytes: t.expose("storedBytes", { type: "BigInt" }),
   }),
 });
 
@@ -56,14 +53,16 @@ builder.queryField("vaults", (t) =>
       args: { filter: t.arg({ type: VaultFilter }) },
       totalCount: (_conn, { filter }, ctx) =>
         ctx.services.db.vault.count({ where: vaultWhere(accountOf(ctx), filter) }),
-      resolve: (query, _root, { filter }, ctx) =>
-        pageOf(
+      resolve: (query, _root, { filter }, ctx) => {
+        const { after, ...page } = keysetPage(query, "createdAt");
+        return pageOf(
           ctx.services.db.vault.findMany({
-            ...query,
-            where: vaultWhere(accountOf(ctx), filter),
+            ...page,
+            where: { AND: [vaultWhere(accountOf(ctx), filter), after] },
             orderBy: [{ createdAt: "asc" }, { id: "asc" }],
           }),
-        ),
+        );
+      },
     },
     { name: "VaultConnection" },
     { name: "VaultEdge" },

@@ -12,6 +12,7 @@ import { deleteRedisPrefix, TEST_REDIS_URL } from "../support/backends.ts";
 import { freshDatabase, freshSimulatorDatabase } from "../support/database.ts";
 import { uuidOf } from "../support/fixtures.ts";
 import { freePort, type GatewayProcess, killAll, log, startProcess } from "../support/processes.ts";
+import { RUN_ID } from "../support/runId.ts";
 import { createAccount, subscribeUntil, tourSteps } from "./tour.ts";
 
 const A = "cn-hangzhou";
@@ -19,7 +20,7 @@ const B = "cn-shanghai";
 const ADMIN_KEY = "scale-out-admin";
 const MID_RUN_PHASES = ["LOADING_DATA", "APPLYING_DELTA", "REPLAYING_LOG", "VALIDATING"];
 const TERMINAL = ["COMPLETE", "PARTIAL_COMPLETE", "FAILED", "CANCELED"];
-const prefix = `mvg-test-scale-out-${process.pid}`;
+const prefix = `mvg-test-scale-out-${RUN_ID}`;
 const started = new Set<GatewayProcess>();
 let storageDir: string;
 let db: pg.Client;

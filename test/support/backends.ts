@@ -1,4 +1,4 @@
-// Queue and event backends of both kinds for tests: each test file gets its own prefix (with the pid) and, on
+// Queue and event backends of both kinds for tests: each test file gets its own prefix (with RUN_ID) and, on
 // PostgreSQL, its own database (dropped by test/support/setup.ts when the file ends).
 import { Redis } from "ioredis";
 import { createPostgresEventBus } from "../../src/events/postgresEventBus.ts";
@@ -9,15 +9,16 @@ import {
   type QueueBackend,
 } from "../../src/queue/queueBackend.ts";
 import { freshDatabase } from "./database.ts";
+import { RUN_ID } from "./runId.ts";
 
 export const BACKEND_KINDS = ["redis", "postgres"] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-/** The prefix of `name` for this run: the pid keeps concurrent runs (and a stray earlier worker) apart. */
+/** The prefix of `name` for this run: RUN_ID keeps concurrent runs (and a stray earlier worker) apart. */
 export function testPrefix(name: string, kind: BackendKind): string {
-  return `mvg-test-${name}-${kind}-${process.pid}`;
+  return `mvg-test-${name}-${kind}-${RUN_ID}`;
 }
 
 const databases = new Map<string, Promise<string>>();
@@ -44,7 +45,7 @@ export async function testEventBus(kind: BackendKind, name: string) {
   return createPostgresEventBus({ url: await testDatabase(name), prefix });
 }
 
-/** Deletes this run's keys under `prefix` (never another run's: the prefix carries our pid). */
+/** Deletes this run's keys under `prefix` (never another run's: the prefix carries RUN_ID). */
 export async function deleteRedisPrefix(prefix: string): Promise<void> {
   const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
   await redis.connect();

@@ -2,15 +2,16 @@
 import pg from "pg";
 import { applyMigrations } from "../../src/db/schemaEngine.ts";
 import { simulatorDatabaseUrl } from "../../src/hana/index.ts";
+import { RUN_ID } from "./runId.ts";
 
 const baseUrl = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 const created = new Set<string>();
 
-/** The database of `name` for this run: the pid keeps concurrent runs (and test files) apart. */
+/** The database of `name` for this run: RUN_ID keeps concurrent runs (and test files) apart. */
 export function testDatabaseUrl(name: string): string {
   const url = new URL(baseUrl);
-  url.pathname = `/mvg_test_${name.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${process.pid}`;
+  url.pathname = `/mvg_test_${name.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${RUN_ID}`;
   return url.toString();
 }
 
@@ -33,12 +34,14 @@ export async function dropCreatedDatabases(): Promise<void> {
   });
 }
 
-/** Drops and re-creates the test file's database, then applies every migration (unless told not to). */
+/**
+ * Creates the test file's database, then applies every migration (unless told not to). The name is this run's
+ * own, so nothing is dropped first: a database of that name would be another run's.
+ */
 export async function freshDatabase(name: string, options: { migrate?: boolean } = {}): Promise<string> {
   const url = testDatabaseUrl(name);
   const dbName = new URL(url).pathname.slice(1);
   await withAdmin(async (admin) => {
-    await admin.query(`drop database if exists "${dbName}" with (force)`);
     await admin.query(`create database "${dbName}"`);
     created.add(dbName);
   });
@@ -48,15 +51,11 @@ export async function freshDatabase(name: string, options: { migrate?: boolean }
 
 /**
  * The HANA simulator's database for `name` in this run: the one `simulatorDatabaseUrl` derives from
- * `testDatabaseUrl(name)`, so services built on `freshDatabase(name)` use it too. A leftover is dropped; the
- * simulator creates and migrates it; it is dropped with the file's other databases.
+ * `testDatabaseUrl(name)`, so services built on `freshDatabase(name)` use it too. The simulator creates and
+ * migrates it; it is dropped with the file's other databases.
  */
 export async function freshSimulatorDatabase(name: string): Promise<string> {
   const url = simulatorDatabaseUrl(testDatabaseUrl(name));
-  const dbName = decodeURIComponent(new URL(url).pathname.slice(1));
-  await withAdmin(async (admin) => {
-    await admin.query(`drop database if exists "${dbName}" with (force)`);
-    created.add(dbName);
-  });
+  created.add(decodeURIComponent(new URL(url).pathname.slice(1)));
   return url;
 }

@@ -6,8 +6,9 @@ import { startWorkers } from "../../jobs/workers.ts";
 import { createGateway } from "../../src/app.ts";
 import type { Config } from "../../src/config.ts";
 import { createServices, type Services } from "../../src/services.ts";
-import { TEST_REDIS_URL } from "./backends.ts";
+import { deleteRedisPrefix, TEST_REDIS_URL } from "./backends.ts";
 import { freshDatabase, freshSimulatorDatabase } from "./database.ts";
+import { RUN_ID } from "./runId.ts";
 
 export const ADMIN_KEY = "test-admin-key";
 
@@ -30,8 +31,8 @@ export async function startTestGateway(
     databaseUrl,
     storageDir,
     adminApiKey: ADMIN_KEY,
-    // The pid keeps a stray worker of an earlier run (of this file) away from this run's jobs.
-    queuePrefix: `mvg-test-${name}-${process.pid}`,
+    // RUN_ID keeps other runs (and a stray worker of an earlier run of this file) away from this run's jobs.
+    queuePrefix: `mvg-test-${name}-${RUN_ID}`,
     // TEST_QUEUE_BACKEND=postgres runs a file's queues and events on PostgreSQL (no Redis) instead.
     redisUrl: process.env.TEST_QUEUE_BACKEND === "postgres" ? undefined : TEST_REDIS_URL,
     ...overrides,
@@ -71,6 +72,8 @@ export async function startTestGateway(
   async function close() {
     await workers?.close();
     await services.close();
+    // Only this run's keys (the prefix carries RUN_ID); on PostgreSQL the queues go with the database.
+    if (services.config.redisUrl) await deleteRedisPrefix(services.config.queuePrefix);
     rmSync(storageDir, { recursive: true, force: true });
   }
 

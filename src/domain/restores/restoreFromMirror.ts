@@ -4,9 +4,9 @@ import { createHash } from "node:crypto";
 import { log } from "../../log/index.ts";
 import { jobIds } from "../../queue/queues.ts";
 import { scratchOwner } from "../assurance/drills.ts";
-import { Conflict } from "../errors.ts";
+import { Conflict, NotFound } from "../errors.ts";
 import type { Ports } from "../ports.ts";
-import { isUniqueViolation } from "../vaults.ts";
+import { isForeignKeyViolation, isUniqueViolation } from "../vaults.ts";
 import { type RestoreInput, resolveRestore } from "./request.ts";
 import { storePlan } from "./storedPlan.ts";
 import { activeTargetKey, checkOverwrite, targetBusy } from "./targetRules.ts";
@@ -77,6 +77,8 @@ export async function restoreFromMirror(
       },
     })
     .catch(async (error) => {
+      // The mirror, an instance or the backup was deleted after the checks above.
+      if (isForeignKeyViolation(error)) throw new NotFound("the mirror, an instance or the backup was just deleted");
       if (!isUniqueViolation(error)) throw error;
       // The same idempotencyKey raced us, or the target database is taken (R15).
       const raced = input.idempotencyKey ? await byKey(input.idempotencyKey) : null;

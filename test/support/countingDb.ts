@@ -31,7 +31,7 @@ export function createCountingDb(databaseUrl: string, options: { max?: number } 
       return original(...args);
     };
   });
-  const db: Db = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const db: Db = new PrismaClient({ adapter: new PrismaPg(pool), errorFormat: "minimal" });
   return {
     db,
     counter,
