@@ -3,6 +3,7 @@
 // a second signal exits at once. Signal handling is close-with-grace's (it also covers an uncaught error).
 import { setMaxListeners } from "node:events";
 import closeWithGrace from "close-with-grace";
+import { log } from "./log/index.ts";
 
 /** Whether this process is stopping; `signal` aborts when it starts to (subscriptions listen to it). */
 export type Drain = { readonly draining: boolean; readonly signal: AbortSignal; begin(): void };
@@ -45,20 +46,20 @@ export function stopOnSignals(drain: Drain, timeoutMs: number, stopper: Stopper)
       delay: timeoutMs,
       logger: false,
       skip: ["SIGINT", "SIGTERM"],
-      onTimeout: (delay) => console.error(`not stopped within SHUTDOWN_TIMEOUT_MS (${delay} ms): exiting now`),
+      onTimeout: (delay) => log.error(`not stopped within SHUTDOWN_TIMEOUT_MS (${delay} ms): exiting now`),
     },
     async ({ err }) => {
-      if (err) console.error(`stopping after an unexpected error: ${err.stack ?? err.message}`);
-      else console.log(`${first?.signal ?? "exit"}: stopping (new work refused, running work finishing)`);
+      if (err) log.fatal({ err }, "stopping after an unexpected error");
+      else log.info(`${first?.signal ?? "exit"}: stopping (new work refused, running work finishing)`);
       drain.begin();
       const drainTime = Math.max(0, timeoutMs - releaseShare);
       const drained = await Promise.race([
         stopper.drain().then(() => true),
         new Promise<false>((resolve) => setTimeout(() => resolve(false), drainTime).unref()),
       ]);
-      if (!drained) console.error(`running work not finished after ${drainTime} ms: stopping anyway`);
+      if (!drained) log.warn(`running work not finished after ${drainTime} ms: stopping anyway`);
       await stopper.release();
-      console.log("stopped");
+      log.info("stopped");
     },
   );
   const onSignal = (signal: NodeJS.Signals) => {
@@ -66,7 +67,7 @@ export function stopOnSignals(drain: Drain, timeoutMs: number, stopper: Stopper)
       first = { signal, at: Date.now() };
       grace.close();
     } else if (Date.now() - first.at >= SAME_SIGNAL_MS) {
-      console.error(`${signal} again: exiting now`);
+      log.warn(`${signal} again: exiting now`);
       process.exit(1);
     }
   };

@@ -102,7 +102,11 @@ describe("scale-out: API replicas and regional worker fleets as separate process
 
   it("API 1 sets up a source, backups and a mirror; a restore started there is followed to its end on API 2", async () => {
     // The API processes run no workers (and no reconciler): every job below runs in a worker process.
-    for (const api of apis) expect(api.lines).toContain("workers: none (API only)");
+    for (const api of apis) {
+      // JSON log lines (pino): their messages.
+      const messages = api.lines.filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { msg: string }).msg);
+      expect(messages).toContain("workers: none (API only)");
+    }
     key = await createAccount(api1, ADMIN_KEY, "scale-out");
     steps = tourSteps(api1, key);
     const vaultA = await steps.sourceVault(A, "prod");
