@@ -173,7 +173,7 @@ describe("stopping on SIGTERM, as a container runtime does", () => {
     expect(code, log(full.proc)).toBe(0);
     expect(ms).toBeLessThan(20_000);
     expect(full.proc.lines.join("\n")).toContain("SIGTERM: stopping");
-    expect(full.proc.lines.at(-1)).toBe("stopped");
+    expect(JSON.parse(full.proc.lines.at(-1)!).msg).toBe("stopped");
     // The service itself is gone, not just npm.
     await expect(fetch(`${full.base}/health`)).rejects.toThrow();
   }, 60_000);
@@ -213,6 +213,6 @@ describe("stopping on SIGTERM, as a container runtime does", () => {
     expect(ms).toBeLessThan(10_000);
     expect(worker.lines.join("\n")).toContain("SIGINT: stopping");
     expect(worker.lines.join("\n")).not.toContain("again");
-    expect(worker.lines.at(-1)).toBe("stopped");
+    expect(JSON.parse(worker.lines.at(-1)!).msg).toBe("stopped");
   }, 30_000);
 });
