@@ -1,6 +1,7 @@
 // Every attack of issue 14 through the real API (Yoga's fetch, and the HTTP server where bytes on the wire matter):
 // each gets a clear error, never a 500, and `{ __typename }` answers beside it.
 import type { Server } from "node:http";
+import { getIntrospectionQuery } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeId } from "../../src/api/ids.ts";
 import { createHttpServer } from "../../src/app.ts";
@@ -90,6 +91,18 @@ describe("GraphQL limits: each attack of issue 14 gets a clear error in millisec
     const message = await refusedBesideTypename(() => query(cycle), "GRAPHQL_VALIDATION_FAILED");
     expect(message).toBe("fragment cycle: A → B → A");
     await refusedBesideTypename(() => query("{ ...Q } fragment Q on Query { ...Q }"), "GRAPHQL_VALIDATION_FAILED");
+  });
+
+  it("GraphiQL's schema query (TypeRef nests ofType 8 deep) passes the default limits; __type spreading it does not", async () => {
+    const introspection = getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, oneOf: true });
+    const res = await gw.request({ query: introspection }, apiKey);
+    expect(res.status).toBe(200);
+    expect(
+      ((await res.json()) as { data: { __schema: { queryType: { name: string } } } }).data.__schema.queryType.name,
+    ).toBe("Query");
+    const deep = `{ __type(name: "Vault") { ...T } } fragment T on __Type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } }`;
+    const refused = await gw.request({ query: deep }, apiKey);
+    expect(JSON.stringify(await refused.json())).toContain("GRAPHQL_MAX_DEPTH");
   });
 
   it("a batched JSON array is refused", async () => {

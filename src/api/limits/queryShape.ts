@@ -32,6 +32,9 @@ export function queryShapeProblem(
   }
   const sizes = new Map<string, Size>();
   const path: string[] = [];
+  // Inside a fragment on an introspection type (GraphiQL's TypeRef nests `ofType` 8 deep) depth is not limited;
+  // its fields still count, and a normal field that spreads it is measured with its whole depth.
+  let introspectionFragments = 0;
 
   function fragmentSize(name: string): Size {
     const known = sizes.get(name);
@@ -40,7 +43,10 @@ export function queryShapeProblem(
     if (!definition) return { fields: 0, depth: 0 }; // validation reports the unknown fragment
     if (path.includes(name)) throw new Stop({ kind: "cycle", fragments: [...path.slice(path.indexOf(name)), name] });
     path.push(name);
+    const introspection = definition.typeCondition.name.value.startsWith("__");
+    if (introspection) introspectionFragments += 1;
     const size = selectionSize(definition.selectionSet);
+    if (introspection) introspectionFragments -= 1;
     path.pop();
     sizes.set(name, size);
     return size;
@@ -66,7 +72,7 @@ export function queryShapeProblem(
         depth = Math.max(depth, child.depth);
       }
       if (fields > maxFields) throw new Stop({ kind: "fields", fields });
-      if (depth > maxDepth) throw new Stop({ kind: "depth", depth });
+      if (depth > maxDepth && introspectionFragments === 0) throw new Stop({ kind: "depth", depth });
     }
     return { fields, depth };
   }
