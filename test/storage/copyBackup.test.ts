@@ -72,7 +72,9 @@ describe("copyBackup", () => {
     const targetFiles = await chunkFiles(join(storage.storageDir, "cn-beijing"));
     expect([0, 4]).toContain(targetFiles.length);
     expect(targetFiles.some((f) => f.endsWith(".tmp"))).toBe(false);
-    expect(await readdir(join(storage.storageDir, "cn-beijing")).then((d) => d.includes("manifests"))).toBe(false);
+    // With no pack landed, the target region's folder may not exist at all.
+    const targetEntries = await readdir(join(storage.storageDir, "cn-beijing")).catch(() => [] as string[]);
+    expect(targetEntries.includes("manifests")).toBe(false);
   });
 
   it("resumes after an interruption without copying any chunk twice", async () => {
