@@ -1,10 +1,15 @@
 // The real HTTP server (createHttpServer) on an ephemeral loopback port, and a small GraphQL client for it.
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHttpServer } from "../../src/app.ts";
 import type { Services } from "../../src/services.ts";
 
 export async function startServer(services: Services) {
-  const server = createHttpServer(services);
+  return listenOnLoopback(createHttpServer(services));
+}
+
+/** Listens on an ephemeral loopback port; `close` also ends kept-alive connections. */
+export async function listenOnLoopback(server: Server) {
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
