@@ -1,9 +1,11 @@
 // The fault suite's world: its own PostgreSQL cluster (embedded binaries), the API and region A's workers in this
 // process, and every other region's workers as separate processes that the rounds SIGKILL. See harness.ts.
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { reconcileOnce } from "../../jobs/reconciler.ts";
 import { startWorkers } from "../../jobs/workers.ts";
 import { createGateway, createHttpServer } from "../../src/app.ts";
@@ -11,7 +13,6 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/db/embed
 import { applyMigrations } from "../../src/db/schemaEngine.ts";
 import { jobIds } from "../../src/queue/queues.ts";
 import { createServices, type Services } from "../../src/services.ts";
-import { TEMP_SUFFIX } from "../../src/storage/atomicFile.ts";
 import { TEST_REDIS_URL } from "../support/backends.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
 import type { TestGateway } from "../support/gateway.ts";
@@ -19,6 +20,7 @@ import { closeJobListeners } from "../support/jobs.ts";
 import { freePort, type GatewayProcess, killAll, startProcess } from "../support/processes.ts";
 import { loseQueueData } from "../support/queueLoss.ts";
 import { Rows } from "./rows.ts";
+import { countWrites, tempFiles, writesProblem } from "./storeAudit.ts";
 
 export type Backend = "redis" | "postgres";
 export type FaultFigures = {
@@ -27,6 +29,8 @@ export type FaultFigures = {
   failures: number;
   overlaps: number;
   longestRecoveryMs: number;
+  /** Writes to the restore target the fence refused (a woken run's, after another took over). */
+  refusedWrites?: number;
 };
 
 const A = "cn-hangzhou";
@@ -35,7 +39,8 @@ const ADMIN = "faults-admin-key";
 /** Short, so a killed worker's work is taken over within seconds (the README's trade-off, at test scale). */
 const LEASE_MS = 3000;
 const DATABASE = "mvg_faults";
-const regionOf = (kind: string, round: number) => `fault-${kind}-${round}`;
+/** The mirror region of the sync, flush and restart rounds: each round's mirror is deleted and the region emptied. */
+const SYNC = "fault-sync";
 const pidOf = (owner: string | null | undefined) => (owner ? Number(owner.split("-")[0]) : null);
 
 type Fixture = { vault: string; instance: string; sid: string };
@@ -66,17 +71,14 @@ export class FaultWorld {
     this.rows = new Rows(services);
   }
 
-  static async start(backend: Backend, rounds: number, log: (line: string) => void): Promise<FaultWorld> {
+  static async start(backend: Backend, log: (line: string) => void): Promise<FaultWorld> {
     const root = mkdtempSync(path.join(tmpdir(), "mvg-faults-"));
     // Started as root, the cluster runs as an unprivileged user that must reach its folder.
     chmodSync(root, 0o755);
     const port = await freePort();
     const pg = await startEmbeddedPostgres({ dataDir: path.join(root, "pg"), port, database: DATABASE });
     await applyMigrations(pg.databaseUrl);
-    const extra = ["sync", "flush", "pg"].flatMap((kind) =>
-      Array.from({ length: rounds }, (_, i) => regionOf(kind, i + 1)),
-    );
-    const regions = [A, B, ...extra].map((id) => ({ id, name: id }));
+    const regions = [A, B, SYNC].map((id) => ({ id, name: id }));
     const settings = {
       databaseUrl: pg.databaseUrl,
       storageDir: path.join(root, "storage"),
@@ -99,6 +101,8 @@ export class FaultWorld {
       REGIONS: regions.map((r) => r.id).join(","),
       // Copies slow enough to be killed in the middle of one.
       COPY_BANDWIDTH_LIMIT: String(1024 * 1024),
+      // Every object the workers put, so a round can count the writes per chunk (writeLog.ts).
+      FAULT_WRITE_LOG: path.join(root, "writes.log"),
     };
     const services = await createServices(settings);
     const yoga = createGateway(services);
@@ -141,7 +145,7 @@ export class FaultWorld {
       `mutation { createAccount(input: {name: "faults"}) { ... on CreateAccountPayload { apiKey } } }`,
     );
     this.key = created.createAccount.apiKey;
-    await Promise.all([this.spawnWorker(B), this.spawnWorker(B)]);
+    await Promise.all([this.spawnWorker(B), this.spawnWorker(B), this.spawnWorker(SYNC), this.spawnWorker(SYNC)]);
     const vault = await createSourceVault(gw, this.key, A, "faults-restore");
     const instance = await registerInstance(gw, this.key, A, vault, { sid: "FR1" });
     this.restoreSource = { vault, instance, sid: "FR1" };
@@ -221,10 +225,52 @@ export class FaultWorld {
     return digest === this.expected.contentDigest ? null : `digest ${digest} != ${this.expected.contentDigest}`;
   }
 
-  /** Overlapping writes to the target the fence recorded (accepted writes whose epoch went down). */
-  async fenceOverlaps(): Promise<number> {
-    const record = await this.services.simulator!.fenceRecord(uuidOf(this.target), "FR1");
-    return record.overlaps;
+  /** What the fence recorded on the restore target: overlaps are accepted writes whose epoch went down. */
+  fenceRecord() {
+    return this.services.simulator!.fenceRecord(uuidOf(this.target), "FR1");
+  }
+
+  /**
+   * Wakes a frozen worker (SIGCONT) whose run another worker took over: within a bound, the woken run must stop
+   * (it logs its lost lease or lock) or a write of it be refused by the fence. A problem, or null.
+   */
+  async wokenRunStopped(wake: () => GatewayProcess): Promise<string | null> {
+    const before = (await this.fenceRecord()).refused;
+    const stopped = /taken over by another worker|lease lost|lost the work's lease|Missing lock|lock mismatch/i;
+    const proc = wake();
+    const seen = proc.lines.length;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const refused = (await this.fenceRecord()).refused - before;
+      const line = proc.lines.slice(seen).find((l) => stopped.test(l));
+      if (refused > 0 || line) {
+        this.log(
+          `  woken worker stopped: ${refused} write(s) refused by the fence${line ? "; it logged its lost lease" : ""}`,
+        );
+        return null;
+      }
+      if (Date.now() > deadline || proc.child.exitCode !== null) return "the woken worker's run did not stop";
+      // Woken by the worker's next log line (or a second, to read the fence again).
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          proc.child.stdout?.off("data", done);
+          resolve();
+        };
+        const timer = setTimeout(done, 1000);
+        proc.child.stdout?.once("data", done);
+      });
+    }
+  }
+
+  async cancelRestore(restoreId: string): Promise<string> {
+    const data = await this.gw.gql(
+      this.key,
+      `mutation($id: ID!) { cancelRestore(input: {restoreId: $id}) {
+        ... on RestorePayload { restore { status } } ... on Error { code message } } }`,
+      { id: encodeGlobalID("Restore", restoreId) },
+    );
+    return data.cancelRestore.restore?.status ?? `${data.cancelRestore.code}: ${data.cancelRestore.message}`;
   }
 
   /** Did the sync end as promised: COMPLETED, every backup copied, each copy's manifest the source's? */
@@ -246,22 +292,42 @@ export class FaultWorld {
     return null;
   }
 
-  /** Temp files a killed write left in a region's folder (never visible as data; the GC reclaims them). */
-  leftovers(regionId: string): number {
-    const dir = path.join(this.services.config.storageDir, regionId);
-    let count = 0;
-    const walk = (at: string) => {
-      for (const entry of readdirSync(at, { withFileTypes: true })) {
-        if (entry.isDirectory()) walk(path.join(at, entry.name));
-        else if (entry.name.endsWith(TEMP_SUFFIX)) count++;
-      }
-    };
-    try {
-      walk(dir);
-    } catch {
-      return 0;
-    }
-    return count;
+  /** A region's folder in the shared STORAGE_DIR. */
+  regionDir(regionId: string): string {
+    return path.join(this.services.config.storageDir, regionId);
+  }
+
+  /** Where the write log stands: a round counts the writes after it. */
+  writeMark(): number {
+    const file = this.env.FAULT_WRITE_LOG!;
+    return existsSync(file) ? statSync(file).size : 0;
+  }
+
+  /**
+   * A round's sync ended: it held (syncHeld), no chunk or pack was written twice since `mark`; then the mirror is
+   * deleted and the GC, run as its schedule would once a killed write's temp files are old enough, leaves no temp
+   * object (and an empty region for the next round).
+   */
+  async syncEnded(mirror: string, mark: number): Promise<string | null> {
+    const dir = this.regionDir(SYNC);
+    const held = await this.syncHeld(mirror, SYNC);
+    const counts = countWrites(this.env.FAULT_WRITE_LOG!, dir, mark);
+    const problem = held ?? writesProblem(counts);
+    const temps = tempFiles(dir).length;
+    await this.deleteVault(mirror);
+    await this.services.storage.region(SYNC).collectGarbage({ minAgeMs: 0 });
+    const left = tempFiles(dir);
+    if (problem) return problem;
+    if (left.length) return `${left.length} temp object(s) left in ${SYNC} after the GC: ${left[0]}`;
+    this.log(
+      `  ${counts.chunks} chunks in ${counts.objects} objects, each written once; ${temps} temp file(s) for the GC`,
+    );
+    return null;
+  }
+
+  /** A restore's staging folder left on disk after it ended (its run or the reconciler's sweep removes it). */
+  stagingLeft(restoreId: string): boolean {
+    return existsSync(path.join(this.services.config.restoreStagingDir, restoreId));
   }
 
   /** Starts one worker process of `regionId` (ready when it says so). */
@@ -274,6 +340,7 @@ export class FaultWorld {
       /workers running for/,
       this.started,
       300_000,
+      [process.execPath, "--import", "tsx", "--import", "./test/faults/writeLog.ts"],
     );
     const set = this.workers.get(regionId) ?? new Set();
     set.add(proc);
@@ -285,7 +352,7 @@ export class FaultWorld {
    * SIGKILLs the worker process whose pid owns a lease (or, `freeze`, SIGSTOPs it and returns its SIGCONT); false
    * when no process of ours has that pid.
    */
-  async killOwner(owner: string | null | undefined, freeze = false): Promise<boolean | (() => void)> {
+  async killOwner(owner: string | null | undefined, freeze = false): Promise<boolean | (() => GatewayProcess)> {
     const pid = pidOf(owner);
     for (const [regionId, set] of this.workers) {
       for (const proc of set) {
@@ -293,7 +360,10 @@ export class FaultWorld {
         if (freeze) {
           proc.child.kill("SIGSTOP");
           this.log(`  SIGSTOP ${proc.name} (pid ${pid}, ${regionId})`);
-          return () => proc.child.kill("SIGCONT");
+          return () => {
+            proc.child.kill("SIGCONT");
+            return proc;
+          };
         }
         set.delete(proc);
         await killAll(new Set([proc]));
@@ -360,4 +430,4 @@ export class FaultWorld {
   }
 }
 
-export { A, B, regionOf };
+export { A, B, SYNC };
