@@ -48,6 +48,7 @@ type Fixture = { vault: string; instance: string; sid: string };
 export class FaultWorld {
   private readonly workers = new Map<string, Set<GatewayProcess>>();
   private readonly started = new Set<GatewayProcess>();
+  private spawned = 0;
   key = "";
   restoreSource!: Fixture;
   syncSource!: Fixture & { backups: string[] };
@@ -332,7 +333,7 @@ export class FaultWorld {
 
   /** Starts one worker process of `regionId` (ready when it says so). */
   async spawnWorker(regionId: string): Promise<GatewayProcess> {
-    const n = this.started.size + 1;
+    const n = ++this.spawned;
     const proc = await startProcess(
       `worker-${regionId}-${n}`,
       ["jobs/main.ts", "--region", regionId],
