@@ -20,7 +20,7 @@ export async function restoreRound(world: FaultWorld, round: number, figures: Fa
   const id = await world.startRestore();
   const frozen = round % 3 === 0;
   // Any phase for a kill; a frozen worker is frozen while it writes the target (its writes then meet the fence).
-  const threshold = frozen ? random(22, 85) : random(2, 80);
+  const threshold = frozen ? random(22, 75) : random(2, 80);
   const midway = await world.rows.restore(id, (r) => r.status === "RUNNING" && r.progress >= threshold);
   world.log(`restore round ${round}: ${midway.status}/${midway.phase} at ${midway.progress}%`);
   const hit = TERMINAL.includes(midway.status) ? false : await world.killOwner(midway.leaseOwner, frozen);
@@ -45,7 +45,7 @@ export async function restoreRound(world: FaultWorld, round: number, figures: Fa
   settle(figures, problem, world.log);
   const fence = await world.fenceRecord();
   figures.overlaps = fence.overlaps;
-  figures.refusedWrites = fence.refused;
+  figures.refusedWrites = world.refusedByFence;
 }
 
 /**
