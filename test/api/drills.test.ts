@@ -75,8 +75,7 @@ beforeAll(async () => {
   // A drill interval's minute lasts 100 ms here (15 minutes: 1.5 s); the reconciler runs when a test calls it.
   gw = await startTestGateway(
     "drills",
-    // DRILL reads node → runs → edges → node → restore → validation → status: 7 levels (GRAPHQL_MAX_DEPTH is 6).
-    { historicalSyncDelayMs: 200, reconcileIntervalMs: 3_600_000, drillMinuteMs: 100, graphqlMaxDepth: 8 },
+    { historicalSyncDelayMs: 200, reconcileIntervalMs: 3_600_000, drillMinuteMs: 100 },
     { workerRegions: [A, B] },
   );
   key = (await gw.createAccount()).apiKey;
