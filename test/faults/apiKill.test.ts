@@ -75,7 +75,7 @@ async function killDuring(kind: string, query: string, variables: Record<string,
   const answer = post(url, query, variables)
     .then((body) => ({ body, ms: Date.now() - sent }))
     .catch(() => null);
-  const window = windowMs.get(kind) ?? 50;
+  const window = windowMs.get(kind) ?? 250;
   const delay = Math.random() * window;
   await new Promise((resolve) => setTimeout(resolve, delay));
   const exited = new Promise((resolve) => proc.child.once("exit", resolve));

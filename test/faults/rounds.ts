@@ -1,5 +1,14 @@
 // One round of each fault (see harness.ts). Each returns what it measured into the figures it is given.
 import { uuidOf } from "../support/fixtures.ts";
+import {
+  fenceRecord,
+  missingSchedulers,
+  restoreHeld,
+  stagingLeft,
+  syncEnded,
+  wokenRunStopped,
+  writeMark,
+} from "./checks.ts";
 import { TERMINAL } from "./rows.ts";
 import { A, B, type FaultFigures, type FaultWorld, SYNC } from "./world.ts";
 
@@ -34,16 +43,16 @@ export async function restoreRound(world: FaultWorld, round: number, figures: Fa
     figures.longestRecoveryMs = Math.max(figures.longestRecoveryMs, recovery);
     world.log(`  taken over after ${recovery} ms`);
     // The frozen worker wakes up beside the run that took over: it must stop, its writes refused.
-    if (typeof hit === "function") woken = await world.wokenRunStopped(hit);
+    if (typeof hit === "function") woken = await wokenRunStopped(world, hit);
     await replacement;
   }
   await world.rows.restore(id, () => false, 180_000);
   const problem =
     woken ??
-    (await world.restoreHeld(id)) ??
-    (world.stagingLeft(id) ? `restore ${id}'s staging folder left after it ended` : null);
+    (await restoreHeld(world, id)) ??
+    (stagingLeft(world, id) ? `restore ${id}'s staging folder left after it ended` : null);
   settle(figures, problem, world.log);
-  const fence = await world.fenceRecord();
+  const fence = await fenceRecord(world);
   figures.overlaps = fence.overlaps;
   figures.refusedWrites = world.refusedByFence;
 }
@@ -54,7 +63,7 @@ export async function restoreRound(world: FaultWorld, round: number, figures: Fa
  */
 export async function syncRound(world: FaultWorld, round: number, figures: FaultFigures) {
   const regionId = SYNC;
-  const mark = world.writeMark();
+  const mark = writeMark(world);
   const mirror = await world.createMirror(world.syncSource.vault, regionId);
   const mirrorId = uuidOf(mirror);
   const total = world.syncSource.backups.length;
@@ -76,7 +85,7 @@ export async function syncRound(world: FaultWorld, round: number, figures: Fault
     await replacement;
   }
   await world.rows.replication(mirrorId, () => false, 180_000);
-  settle(figures, await world.syncEnded(mirror, mark), world.log);
+  settle(figures, await syncEnded(world, mirror, mark), world.log);
 }
 
 /** Until another run holds the lease (or the sync has ended). */
@@ -95,7 +104,7 @@ async function waitForNewOwner(world: FaultWorld, key: string, oldOwner: string,
 /** Queues wiped mid-restore and mid-sync: the reconcilers re-create every job and scheduler; all complete. */
 export async function flushRound(world: FaultWorld, round: number, figures: FaultFigures) {
   const regionId = SYNC;
-  const mark = world.writeMark();
+  const mark = writeMark(world);
   const restore = await world.startRestore();
   const mirror = await world.createMirror(world.syncSource.vault, regionId);
   await world.rows.restore(restore, (r) => r.status === "RUNNING" && r.progress >= 5);
@@ -107,14 +116,14 @@ export async function flushRound(world: FaultWorld, round: number, figures: Faul
   await world.rows.restore(restore, () => false, 180_000);
   await world.rows.replication(uuidOf(mirror), () => false, 180_000);
   figures.longestRecoveryMs = Math.max(figures.longestRecoveryMs, Date.now() - flushedAt);
-  const missing = await world.missingSchedulers();
+  const missing = await missingSchedulers(world);
   const problem =
-    (await world.restoreHeld(restore)) ??
-    (await world.syncEnded(mirror, mark)) ??
+    (await restoreHeld(world, restore)) ??
+    (await syncEnded(world, mirror, mark)) ??
     (missing.length ? `job schedulers not re-created: ${missing.join(", ")}` : null) ??
     (await cancelAcrossFlush(world, regionId));
   settle(figures, problem, world.log);
-  figures.overlaps = (await world.fenceRecord()).overlaps;
+  figures.overlaps = (await fenceRecord(world)).overlaps;
 }
 
 /** A restore cancelled right after its queue was wiped (answered CANCELING): it must end CANCELED, never COMPLETE. */
@@ -131,7 +140,7 @@ async function cancelAcrossFlush(world: FaultWorld, regionId: string): Promise<s
 /** PostgreSQL stopped mid-restore and mid-sync: /ready 503 and a retryable GraphQL error; all complete after. */
 export async function restartRound(world: FaultWorld, round: number, figures: FaultFigures) {
   const regionId = SYNC;
-  const mark = world.writeMark();
+  const mark = writeMark(world);
   const restore = await world.startRestore();
   const mirror = await world.createMirror(world.syncSource.vault, regionId);
   await world.rows.restore(restore, (r) => r.status === "RUNNING" && r.progress >= 5);
@@ -153,9 +162,9 @@ export async function restartRound(world: FaultWorld, round: number, figures: Fa
   await world.rows.replication(uuidOf(mirror), () => false, 240_000);
   figures.longestRecoveryMs = Math.max(figures.longestRecoveryMs, Date.now() - backAt);
   if ((await world.ready()) !== 200) problems.push("/ready not 200 after PostgreSQL came back");
-  const problem = problems[0] ?? (await world.restoreHeld(restore)) ?? (await world.syncEnded(mirror, mark));
+  const problem = problems[0] ?? (await restoreHeld(world, restore)) ?? (await syncEnded(world, mirror, mark));
   settle(figures, problem, world.log);
-  figures.overlaps = (await world.fenceRecord()).overlaps;
+  figures.overlaps = (await fenceRecord(world)).overlaps;
 }
 
 export { A };

@@ -1,7 +1,7 @@
 // The fault suite's world: its own PostgreSQL cluster (embedded binaries), the API and region A's workers in this
 // process, and every other region's workers as separate processes that the rounds SIGKILL. See harness.ts.
 
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,7 +11,6 @@ import { startWorkers } from "../../jobs/workers.ts";
 import { createGateway, createHttpServer } from "../../src/app.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/db/embeddedPostgres.ts";
 import { applyMigrations } from "../../src/db/schemaEngine.ts";
-import { jobIds } from "../../src/queue/queues.ts";
 import { createServices, type Services } from "../../src/services.ts";
 import { TEST_REDIS_URL } from "../support/backends.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
@@ -20,7 +19,6 @@ import { closeJobListeners } from "../support/jobs.ts";
 import { freePort, type GatewayProcess, killAll, startProcess } from "../support/processes.ts";
 import { loseQueueData } from "../support/queueLoss.ts";
 import { Rows } from "./rows.ts";
-import { countWrites, tempFiles, writesProblem } from "./storeAudit.ts";
 
 export type Backend = "redis" | "postgres";
 export type FaultFigures = {
@@ -46,7 +44,7 @@ const pidOf = (owner: string | null | undefined) => (owner ? Number(owner.split(
 type Fixture = { vault: string; instance: string; sid: string };
 
 export class FaultWorld {
-  private readonly workers = new Map<string, Set<GatewayProcess>>();
+  readonly workers = new Map<string, Set<GatewayProcess>>();
   private readonly started = new Set<GatewayProcess>();
   private spawned = 0;
   /** Writes of woken runs the fence refused, over the frozen rounds. */
@@ -68,7 +66,7 @@ export class FaultWorld {
     readonly gw: TestGateway,
     private readonly http: Server,
     private readonly inProcess: { close(): Promise<void> },
-    private readonly env: NodeJS.ProcessEnv,
+    readonly env: NodeJS.ProcessEnv,
     readonly log: (line: string) => void,
   ) {
     this.rows = new Rows(services);
@@ -218,62 +216,6 @@ export class FaultWorld {
     return uuidOf(data.restoreFromMirror.restore.id);
   }
 
-  /** Did the restore end as promised: COMPLETE, validated, the target's digest the source's at that position? */
-  async restoreHeld(restoreId: string): Promise<string | null> {
-    const row = await this.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } });
-    if (row.status !== "COMPLETE") return `restore ${restoreId} ended ${row.status}: ${row.message}`;
-    if (row.validationStatus !== "SUCCESSFUL") return `restore ${restoreId} validation ${row.validationStatus}`;
-    if (row.reachedLogPosition?.toString() !== this.expected.logPosition) return "wrong reached position";
-    const digest = await this.services.hana.computeDigest(uuidOf(this.target), "FR1");
-    return digest === this.expected.contentDigest ? null : `digest ${digest} != ${this.expected.contentDigest}`;
-  }
-
-  /** What the fence recorded on the restore target: overlaps are accepted writes whose epoch went down. */
-  fenceRecord() {
-    return this.services.simulator!.fenceRecord(uuidOf(this.target), "FR1");
-  }
-
-  /**
-   * Wakes a frozen worker (SIGCONT) whose run another worker took over past its lease. Its run can't tell it lost
-   * the lease (staleLease.ts), so it goes on: within a bound it must end (its job's end is refused by the queue, or
-   * it logs that it was taken over) without any write accepted out of turn (fenceRecord's overlaps, checked by the
-   * round). The fence's refusals of its writes are counted. A problem, or null.
-   */
-  async wokenRunStopped(wake: () => GatewayProcess): Promise<string | null> {
-    const before = (await this.fenceRecord()).refused;
-    const proc = wake();
-    const seen = proc.lines.length;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const refused = (await this.fenceRecord()).refused - before;
-      const stopped = proc.lines
-        .slice(seen)
-        .some((l) => /taken over by another worker|Lock mismatch|Missing lock/.test(l));
-      if (stopped) {
-        this.log(`  woken worker's run ended; ${refused} write(s) of it refused by the fence`);
-        this.refusedByFence += refused;
-        return null;
-      }
-      if (Date.now() > deadline || proc.child.exitCode !== null) {
-        const tail = proc.lines
-          .slice(Math.max(0, seen - 6))
-          .map((l) => l.replace(/"stack":"[^"]*"/, "").slice(0, 300))
-          .join("\n");
-        return `the woken worker's run: ${refused} write(s) refused, ${stopped ? "" : "not "}stopped; it logged:\n${tail}`;
-      }
-      // Woken by the worker's next log line (or after a second, to read the fence again).
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          proc.child.stdout?.off("data", done);
-          resolve();
-        };
-        const timer = setTimeout(done, 1000);
-        proc.child.stdout?.once("data", done);
-      });
-    }
-  }
-
   async cancelRestore(restoreId: string): Promise<string> {
     const data = await this.gw.gql(
       this.key,
@@ -282,63 +224,6 @@ export class FaultWorld {
       { id: encodeGlobalID("Restore", restoreId) },
     );
     return data.cancelRestore.restore?.status ?? `${data.cancelRestore.code}: ${data.cancelRestore.message}`;
-  }
-
-  /** Did the sync end as promised: COMPLETED, every backup copied, each copy's manifest the source's? */
-  async syncHeld(mirror: string, regionId: string): Promise<string | null> {
-    const mirrorId = uuidOf(mirror);
-    const replication = await this.services.db.replication.findUniqueOrThrow({ where: { mirrorVaultId: mirrorId } });
-    if (replication.historicalSyncStatus !== "COMPLETED") {
-      return `sync ended ${replication.historicalSyncStatus}: ${replication.historicalMessage}`;
-    }
-    const copies = await this.services.db.backupCopy.count({ where: { mirrorVaultId: mirrorId } });
-    if (copies !== this.syncSource.backups.length) return `${copies} of ${this.syncSource.backups.length} copied`;
-    for (const backup of this.syncSource.backups) {
-      const [from, to] = await Promise.all([
-        this.services.storage.region(A).readManifest(uuidOf(backup)),
-        this.services.storage.region(regionId).readManifest(uuidOf(backup)),
-      ]);
-      if (JSON.stringify(from?.chunks) !== JSON.stringify(to?.chunks)) return `copy of ${backup} differs`;
-    }
-    return null;
-  }
-
-  /** A region's folder in the shared STORAGE_DIR. */
-  regionDir(regionId: string): string {
-    return path.join(this.services.config.storageDir, regionId);
-  }
-
-  /** Where the write log stands: a round counts the writes after it. */
-  writeMark(): number {
-    const file = this.env.FAULT_WRITE_LOG!;
-    return existsSync(file) ? statSync(file).size : 0;
-  }
-
-  /**
-   * A round's sync ended: it held (syncHeld), no chunk or pack was written twice since `mark`; then the mirror is
-   * deleted and the GC, run as its schedule would once a killed write's temp files are old enough, leaves no temp
-   * object (and an empty region for the next round).
-   */
-  async syncEnded(mirror: string, mark: number): Promise<string | null> {
-    const dir = this.regionDir(SYNC);
-    const held = await this.syncHeld(mirror, SYNC);
-    const counts = countWrites(this.env.FAULT_WRITE_LOG!, dir, mark);
-    const problem = held ?? writesProblem(counts);
-    const temps = tempFiles(dir).length;
-    await this.deleteVault(mirror);
-    await this.services.storage.region(SYNC).collectGarbage({ minAgeMs: 0 });
-    const left = tempFiles(dir);
-    if (problem) return problem;
-    if (left.length) return `${left.length} temp object(s) left in ${SYNC} after the GC: ${left[0]}`;
-    this.log(
-      `  ${counts.chunks} chunks in ${counts.objects} objects, each written once; ${temps} temp file(s) for the GC`,
-    );
-    return null;
-  }
-
-  /** A restore's staging folder left on disk after it ended (its run or the reconciler's sweep removes it). */
-  stagingLeft(restoreId: string): boolean {
-    return existsSync(path.join(this.services.config.restoreStagingDir, restoreId));
   }
 
   /** Starts one worker process of `regionId` (ready when it says so). */
@@ -406,20 +291,6 @@ export class FaultWorld {
   async flushQueues(regionIds: string[]) {
     await loseQueueData(this.services, [A, B, ...regionIds]);
     await reconcileOnce(this.services, [A]);
-  }
-
-  /** The job schedulers the database promises in region A: each instance's LOG backups and the storage GC. */
-  async missingSchedulers(): Promise<string[]> {
-    const expected = [this.restoreSource.instance, this.syncSource.instance].map((i) =>
-      jobIds.logBackupScheduler(uuidOf(i)),
-    );
-    const have = new Set(
-      (await this.services.queues.get(A, "backup").getJobSchedulers()).map((s) => s.key ?? s.id ?? ""),
-    );
-    const gc = await this.services.queues.get(A, "maintenance").getJobSchedulers();
-    const missing = expected.filter((id) => !have.has(id));
-    if (!gc.length) missing.push(jobIds.storageGcScheduler(A));
-    return missing;
   }
 
   async ready(): Promise<number> {
