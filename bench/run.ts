@@ -5,12 +5,14 @@ import { performance } from "node:perf_hooks";
 import { attackBench } from "./attacks.ts";
 import { backupPaging } from "./backupPaging.ts";
 import { copy } from "./copy.ts";
+import { copyLag } from "./copyLag.ts";
 import { dedupe } from "./dedupe.ts";
 import type { Benchmark } from "./lib/benchmark.ts";
 import { BenchmarkFailure } from "./lib/benchmark.ts";
 import { dropAllBenchDatabases } from "./lib/database.ts";
 import { ratio, table } from "./lib/format.ts";
 import { goalRows, startBenchmark } from "./lib/report.ts";
+import { memory } from "./memory.ts";
 import { mirrorSync } from "./mirrorSync.ts";
 import { queueLateness } from "./queueLateness.ts";
 import { recoveryWindowsBench } from "./recoveryWindows.ts";
@@ -32,6 +34,8 @@ const benchmarks: Benchmark[] = [
   attackBench,
   dedupe,
   copy,
+  copyLag,
+  memory,
 ];
 
 function select(args: string[]): Benchmark[] {
