@@ -60,7 +60,7 @@ function spawnApi() {
 
 /** The next API process (one is always starting in the background, so a kill costs no start-up wait). */
 async function nextApi() {
-  const api = await (spare ?? spawnApi());
+  const api = await bounded("an API process to start", spare ?? spawnApi(), 180_000);
   spare = spawnApi();
   return api;
 }
@@ -78,9 +78,11 @@ async function killDuring(kind: string, query: string, variables: Record<string,
   const window = windowMs.get(kind) ?? 250;
   const delay = Math.random() * window;
   await new Promise((resolve) => setTimeout(resolve, delay));
-  const exited = new Promise((resolve) => proc.child.once("exit", resolve));
-  proc.child.kill("SIGKILL");
-  await exited;
+  if (proc.child.exitCode === null && proc.child.signalCode === null) {
+    const exited = new Promise((resolve) => proc.child.once("exit", resolve));
+    proc.child.kill("SIGKILL");
+    await bounded(`${proc.name} to exit after SIGKILL`, exited, 30_000);
+  }
   started.delete(proc);
   const result = await answer;
   figures.kills++;
@@ -94,6 +96,7 @@ async function killDuring(kind: string, query: string, variables: Record<string,
 
 async function post(url: string, query: string, variables: Record<string, unknown>): Promise<any> {
   const response = await fetch(url, {
+    signal: AbortSignal.timeout(60_000),
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
     body: JSON.stringify({ query, variables }),
@@ -103,7 +106,20 @@ async function post(url: string, query: string, variables: Record<string, unknow
 
 /** What a crash left is finished by the reconciler of every region (as the workers' loop would within a minute). */
 async function reconcile() {
-  await reconcileOnce(gw.services, [A, B]);
+  await bounded("a reconciler pass", reconcileOnce(gw.services, [A, B]), 120_000);
+}
+
+/** `promise`, or an error naming what did not happen within `ms`. */
+async function bounded<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 beforeAll(async () => {
@@ -165,7 +181,11 @@ describe("the API process killed mid-mutation", () => {
         figures.committed++;
       } else mirror = { id: await createMirror(vault, `mirror-${round}`), replication: null } as never;
       // Whether the request's own enqueue or the reconciler's made the job, the promised sync completes.
-      const sync = await rows.replication(mirror!.id, (r) => r.historicalSyncStatus === "COMPLETED", 120_000);
+      const sync = await bounded(
+        "the mirror's historical sync",
+        rows.replication(mirror!.id, (r) => r.historicalSyncStatus === "COMPLETED", 120_000),
+        150_000,
+      );
       expect(sync.historicalSyncStatus).toBe("COMPLETED");
       expect(await gw.services.db.backupCopy.count({ where: { mirrorVaultId: mirror!.id } })).toBe(1);
 
