@@ -11,12 +11,13 @@ import { performance } from "node:perf_hooks";
 import { startRegionWorkers } from "../jobs/regionWorkers.ts";
 import { config } from "../src/config.ts";
 import { jobIds } from "../src/queue/queues.ts";
-import { createServices, type Services } from "../src/services.ts";
+import type { Services } from "../src/services.ts";
 import { deleteRedisPrefix, TEST_REDIS_URL } from "../test/support/backends.ts";
 import { type Benchmark, BenchmarkFailure } from "./lib/benchmark.ts";
 import { dropBenchDatabase, freshBenchDatabase, withClient } from "./lib/database.ts";
 import { int, ms, ratio, table } from "./lib/format.ts";
 import { recordGoal } from "./lib/report.ts";
+import { benchServices } from "./lib/services.ts";
 
 const MIRRORS = Number(process.env.BENCH_SYNC_MIRRORS) || 10_000;
 /** From seeding to the common due time: room to add every job first (8 ms a job covers a busy shared machine). */
@@ -71,7 +72,7 @@ async function lateness(backend: Backend): Promise<Lateness> {
   let services: Services | undefined;
   let workers: { close(): Promise<void> } | undefined;
   try {
-    services = await createServices({
+    services = await benchServices({
       databaseUrl,
       redisUrl: backend === "redis" ? (process.env.REDIS_URL ?? TEST_REDIS_URL) : undefined,
       queuePrefix,

@@ -28,7 +28,7 @@ export const Vault = builder.prismaNode("Vault", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     sourceVault: t.relation("sourceVault", { nullable: true, description: "set on a MIRROR" }),
     mirror: t.relation("mirror", { nullable: true, description: "set on a SOURCE that has a mirror" }),
-    // Counters the database keeps on the vault's row (prisma/counters.sql): no query of their own.
+    // Counters the database keeps on the vault's row (migration vault_counters): no query of their own.
     backupCount: t.exposeInt("backupCount", {
       description: "backups stored in this vault (for a mirror: the copies it holds)",
     }),
