@@ -1,6 +1,7 @@
 // `npm run bench [-- name ...]`: runs the named benchmark modules (all by default) in sequence.
 // `npm run bench -- --list` lists them. Exits non-zero when any benchmark fails or crashes. Every goal row the
 // benchmarks record (bench/lib/report.ts) is printed at the end: figure, same-run baseline, ratio, goal.
+import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { attackBench } from "./attacks.ts";
 import { backupPaging } from "./backupPaging.ts";
@@ -34,6 +35,13 @@ const benchmarks: Benchmark[] = [
   copy,
 ];
 
+/** The machine's 1, 5 and 15 minute load averages (the machine is shared: say how busy it was). */
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((n) => n.toFixed(1))
+    .join(" / ");
+
 function select(args: string[]): Benchmark[] {
   const names = args.filter((arg) => !arg.startsWith("-"));
   if (names.length === 0) return benchmarks;
@@ -51,7 +59,9 @@ async function main() {
     for (const b of benchmarks) console.log(`${b.name.padEnd(12)} ${b.description}`);
     return 0;
   }
-  const outcomes: { name: string; status: "ok" | "FAIL" | "ERROR"; seconds: number }[] = [];
+  const runStarted = performance.now();
+  console.log(`load before the run: ${loadAverage()}`);
+  const outcomes: { name: string; status: "ok" | "FAIL" | "ERROR"; seconds: number; load: string }[] = [];
   for (const benchmark of select(args)) {
     console.log(`\n=== ${benchmark.name}: ${benchmark.description}`);
     const started = performance.now();
@@ -63,7 +73,7 @@ async function main() {
       status = error instanceof BenchmarkFailure ? "FAIL" : "ERROR";
       console.error(`${status} ${benchmark.name}:`, error instanceof BenchmarkFailure ? error.message : error);
     }
-    outcomes.push({ name: benchmark.name, status, seconds: (performance.now() - started) / 1000 });
+    outcomes.push({ name: benchmark.name, status, seconds: (performance.now() - started) / 1000, load: loadAverage() });
   }
   await dropAllBenchDatabases();
   const rows = goalRows();
@@ -88,8 +98,11 @@ async function main() {
       ),
     );
   }
-  console.log("\n=== summary");
-  for (const o of outcomes) console.log(`  ${o.name.padEnd(12)} ${o.status.padEnd(5)} ${o.seconds.toFixed(1)} s`);
+  console.log("\n=== summary (wall time of each benchmark; load average when it ended)");
+  for (const o of outcomes) {
+    console.log(`  ${o.name.padEnd(14)} ${o.status.padEnd(5)} ${o.seconds.toFixed(1).padStart(6)} s   load ${o.load}`);
+  }
+  console.log(`  total          ${((performance.now() - runStarted) / 1000).toFixed(1).padStart(12)} s`);
   return outcomes.every((o) => o.status === "ok") ? 0 : 1;
 }
 
