@@ -7,6 +7,7 @@ import { attemptDelivery, WebhookSlots } from "../src/domain/webhooks/deliver.ts
 import { reconcileWebhookDeliveries, WEBHOOK_QUEUE } from "../src/domain/webhooks/deliveryQueue.ts";
 import { dispatchAll } from "../src/domain/webhooks/dispatch.ts";
 import { log } from "../src/log/index.ts";
+import { jobDuration, jobsFailed } from "../src/metrics/jobMetrics.ts";
 import { createQueueWorker } from "../src/queue/regionWorker.ts";
 
 type WebhookPorts = Pick<Ports, "db" | "queues" | "clock" | "config">;
@@ -18,7 +19,17 @@ export async function deliverWebhook(
   token: string | undefined,
   slots: WebhookSlots,
 ) {
-  const outcome = await attemptDelivery(ports, job.data.deliveryId, slots);
+  // Not a region's queue: its series carry region="" (README "Metrics").
+  const timer = jobDuration.startTimer({ region: "", queue: WEBHOOK_QUEUE, job: job.name });
+  let outcome: Awaited<ReturnType<typeof attemptDelivery>>;
+  try {
+    outcome = await attemptDelivery(ports, job.data.deliveryId, slots);
+  } catch (error) {
+    timer({ outcome: "failed" });
+    throw error;
+  }
+  // "later": the receiver failed (or the webhook's slots were busy) and the delivery waits for its next attempt.
+  timer({ outcome: outcome.kind === "done" ? "completed" : "later" });
   if (outcome.kind === "done") return;
   await job.moveToDelayed(outcome.at.getTime(), token);
   throw new DelayedError();
@@ -39,7 +50,10 @@ export function startWebhookDelivery(ports: WebhookPorts, settings: { leaseMs: n
     },
   );
   worker.on("failed", (job, error) => {
-    if (job) log.warn({ err: error, jobId: job.id, queue: WEBHOOK_QUEUE }, "webhook delivery job failed");
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    jobsFailed.inc({ region: "", queue: WEBHOOK_QUEUE, job: job.name, final: String(final) });
+    log.warn({ err: error, jobId: job.id, queue: WEBHOOK_QUEUE }, "webhook delivery job failed");
   });
   worker.on("error", (error) => log.error({ err: error, queue: WEBHOOK_QUEUE }, "worker error"));
   let pass: Promise<void> = Promise.resolve();

@@ -49,13 +49,16 @@ async function viewerFor(
   return { kind: "account", accountId };
 }
 
-/** `drain`: the process's stop state (src/lifecycle.ts); a gateway without one never drains. */
-export type GatewayOptions = { drain?: Drain };
+/**
+ * `drain`: the process's stop state (src/lifecycle.ts); a gateway without one never drains. `guard`: the failed
+ * authentication limit, shared with the admin routes of the same server.
+ */
+export type GatewayOptions = { drain?: Drain; guard?: AuthGuard };
 
 export function createGateway(services: Services, options: GatewayOptions = {}) {
   const drain = options.drain ?? createDrain();
   const { config } = services;
-  const guard = createAuthGuard(services.authFailures, config.authFailureLimit);
+  const guard = options.guard ?? createAuthGuard(services.authFailures, config.authFailureLimit);
   const keys = createApiKeyCache((key) => accountForApiKey(services.db, key), config.apiKeyCacheMs);
   return createYoga<{ req?: { socket?: { remoteAddress?: string } } }, Context>({
     schema,
@@ -94,7 +97,7 @@ export function createGateway(services: Services, options: GatewayOptions = {}) 
         keys,
         guard,
         request,
-        clientAddress(request, req?.socket?.remoteAddress, config.trustProxy),
+        clientAddress(request.headers.get("x-forwarded-for"), req?.socket?.remoteAddress, config.trustProxy),
       ),
       loaders: createLoaders(services.db),
     }),
@@ -118,9 +121,10 @@ async function readiness(services: Services, drain: Drain) {
 export type GatewayServer = Server & { idle(): Promise<void> };
 
 export function createHttpServer(services: Services, drain: Drain = createDrain()): GatewayServer {
-  const yoga = createGateway(services, { drain });
+  const guard = createAuthGuard(services.authFailures, services.config.authFailureLimit);
+  const yoga = createGateway(services, { drain, guard });
   const running = new RequestCount();
-  const adminRoutes = createAdminRoutes(services);
+  const adminRoutes = createAdminRoutes(services, guard);
   const server = createServer(async (req, res) => {
     // While stopping, every response ends its connection, so keep-alive clients move to another replica.
     if (drain.draining) res.setHeader("connection", "close");

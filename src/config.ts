@@ -3,9 +3,10 @@
 // Adding a variable: one line in `variables` (config key, variable name, kind and default from src/configValues.ts).
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { flag, list, optionalText, optionalUrl, text, whole } from "./configValues.ts";
+import { flag, list, oneOf, optionalText, optionalUrl, text, whole } from "./configValues.ts";
+import { LOG_LEVELS } from "./log/logger.ts";
 import { copyBandwidthFromEnv } from "./transferConfig.ts";
-import { webhookConfigFromEnv } from "./webhookConfig.ts";
+import type { WebhookConfig } from "./webhookConfig.ts";
 
 export type RegionInfo = { id: string; name: string };
 
@@ -47,7 +48,8 @@ const concurrency = (fallback: number) => whole(fallback, { min: 1 });
 
 /** Every variable: config key → [environment variable, kind with default]. */
 const variables = {
-  nodeEnv: ["NODE_ENV", text("development")],
+  /** production refuses the development admin key and secret; test is development with another name. */
+  nodeEnv: ["NODE_ENV", oneOf(["development", "production", "test"], "development")],
   port: ["PORT", whole(4000, { max: 65_535 })],
   /** Unset: `npm start` runs an embedded PostgreSQL with its data under STORAGE_DIR (src/runtime.ts). */
   databaseUrl: ["DATABASE_URL", optionalUrl(["postgresql:", "postgres:"])],
@@ -96,11 +98,11 @@ const variables = {
   storageGcMinAgeMs: ["STORAGE_GC_MIN_AGE_MS", duration(3_600_000)],
   /** Copies running at once per region pair (source → mirror region), across every worker process. */
   copyConcurrencyPerRegionPair: ["COPY_CONCURRENCY_PER_REGION_PAIR", concurrency(4)],
-  /** Longest a SIGTERM/SIGINT waits for running requests and jobs before the process exits anyway. */
   /** The least severe log level written: fatal, error, warn, info, debug, trace or silent. */
-  logLevel: ["LOG_LEVEL", text("info")],
+  logLevel: ["LOG_LEVEL", oneOf(LOG_LEVELS, "info")],
   /** Set: /metrics on this port with no key (not on PORT); unset: on PORT behind the admin key. */
   metricsPort: ["METRICS_PORT", whole(0, { max: 65_535 })],
+  /** Longest a SIGTERM/SIGINT waits for running requests and jobs before the process exits anyway. */
   shutdownTimeoutMs: ["SHUTDOWN_TIMEOUT_MS", whole(10_000, { min: 1 })],
   // GraphQL limits (src/api/limits/): graphql-armor's defaults, measured with fragments expanded.
   graphqlMaxDepth: ["GRAPHQL_MAX_DEPTH", whole(6, { min: 1 })],
@@ -122,6 +124,16 @@ const variables = {
   accountMaxSubscriptions: ["ACCOUNT_MAX_SUBSCRIPTIONS", whole(10, { min: 1 })],
   /** Origins a browser may call the API from; empty: CORS off (no cross-origin access). */
   corsOrigins: ["CORS_ORIGINS", list([])],
+  // Webhook delivery (src/webhookConfig.ts).
+  /** Loopback, private, link-local and metadata receivers allowed (tests, private deployments). */
+  webhookAllowPrivateNetworks: ["WEBHOOK_ALLOW_PRIVATE_NETWORKS", flag(false)],
+  webhookTimeoutMs: ["WEBHOOK_TIMEOUT_MS", whole(10_000, { min: 1 })],
+  webhookRetryBaseMs: ["WEBHOOK_RETRY_BASE_MS", whole(10_000, { min: 1 })],
+  webhookRetryMaxDelayMs: ["WEBHOOK_RETRY_MAX_DELAY_MS", whole(3_600_000, { min: 1 })],
+  webhookRetryWindowMs: ["WEBHOOK_RETRY_WINDOW_MS", whole(86_400_000)],
+  webhookConcurrency: ["WEBHOOK_CONCURRENCY", concurrency(16)],
+  webhookConcurrencyPerWebhook: ["WEBHOOK_CONCURRENCY_PER_WEBHOOK", concurrency(2)],
+  webhookDispatchIntervalMs: ["WEBHOOK_DISPATCH_INTERVAL_MS", whole(1000, { min: 10 })],
 } as const;
 
 type Variables = typeof variables;
@@ -129,6 +141,8 @@ type Key = keyof Variables;
 export type Settings = { [K in Key]: z.output<Variables[K][1]> };
 
 const keys = Object.keys(variables) as Key[];
+/** Every environment variable the schema reads (COPY_BANDWIDTH_<FROM>__<TO> aside: its names follow REGIONS). */
+export const CONFIG_VARIABLES: readonly string[] = keys.map((key) => variables[key][0]);
 const schema = z
   .object(Object.fromEntries(keys.map((key) => [key, variables[key][1]])) as { [K in Key]: Variables[K][1] })
   .superRefine((settings, ctx) => {
@@ -154,15 +168,23 @@ export function parseConfig(env: NodeJS.ProcessEnv) {
   }
   const { secret, ...settings } = result.data as Settings;
   let copyBandwidth: ReturnType<typeof copyBandwidthFromEnv>;
-  let webhooks: ReturnType<typeof webhookConfigFromEnv>;
   try {
     /** Bytes/s of copies per region pair, per process (src/transferConfig.ts); unset: unlimited. */
     copyBandwidth = copyBandwidthFromEnv(env, settings.regions);
-    /** Webhook delivery: timeouts, retries, the SSRF guard's operator switch (src/webhookConfig.ts). */
-    webhooks = webhookConfigFromEnv(env);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+  /** Webhook delivery: timeouts, retries, the SSRF guard's operator switch. */
+  const webhooks: WebhookConfig = {
+    allowPrivateNetworks: settings.webhookAllowPrivateNetworks,
+    timeoutMs: settings.webhookTimeoutMs,
+    retryBaseMs: settings.webhookRetryBaseMs,
+    retryMaxDelayMs: settings.webhookRetryMaxDelayMs,
+    retryWindowMs: settings.webhookRetryWindowMs,
+    concurrency: settings.webhookConcurrency,
+    concurrencyPerWebhook: settings.webhookConcurrencyPerWebhook,
+    dispatchIntervalMs: settings.webhookDispatchIntervalMs,
+  };
   return {
     ...settings,
     /** 32 bytes for AES-256-GCM, derived from SECRET_KEY whatever its length. */

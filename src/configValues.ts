@@ -77,3 +77,17 @@ export function list(fallback: string[]) {
           .filter(Boolean),
   );
 }
+
+/** One of a few words (a log level, an environment's name); case and spaces around it do not matter. */
+export function oneOf<const T extends readonly [string, ...string[]]>(words: T, fallback: T[number]) {
+  return raw.transform((value, ctx): T[number] => {
+    if (isUnset(value)) return fallback;
+    const word = value.trim().toLowerCase();
+    if ((words as readonly string[]).includes(word)) return word as T[number];
+    ctx.addIssue({
+      code: "custom",
+      message: `must be one of ${words.join(", ")} (got "${value.trim().slice(0, 40)}")`,
+    });
+    return z.NEVER;
+  });
+}

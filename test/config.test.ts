@@ -1,9 +1,10 @@
 // One schema parses the whole configuration at start: a bad value is one line naming the variable, production
 // refuses the development admin key and secret.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEVELOPMENT_ADMIN_API_KEY, parseConfig } from "../src/config.ts";
+import { CONFIG_VARIABLES, ConfigError, DEVELOPMENT_ADMIN_API_KEY, parseConfig } from "../src/config.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -62,6 +63,28 @@ describe("configuration", () => {
     for (const message of [refusal({ PORT: "x" }), refusal({ LEASE_MS: "1e3" })]) {
       expect(message.split("\n")).toHaveLength(1);
     }
+  });
+
+  it("every variable is checked: a value of the wrong kind is refused naming it (free text aside)", () => {
+    // Free text: keys, folders, prefixes and lists of names (REGIONS' and WORKER_REGIONS' words are checked below).
+    const freeText = ["ADMIN_API_KEY", "SECRET_KEY", "STORAGE_DIR", "RESTORE_STAGING_DIR", "QUEUE_PREFIX"];
+    const lists = ["CORS_ORIGINS", "WORKER_REGIONS"];
+    for (const name of CONFIG_VARIABLES.filter((n) => !freeText.includes(n) && !lists.includes(n))) {
+      expect(refusal({ [name]: "1.5 x" }), name).toMatch(new RegExp(`^${name}: `));
+    }
+    expect(refusal({ LOG_LEVEL: "verbose" })).toBe(
+      'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")',
+    );
+    expect(parseConfig({ LOG_LEVEL: " DEBUG " }).logLevel).toBe("debug");
+    // A typo of production would otherwise run with the development key and secret without a word.
+    expect(refusal({ NODE_ENV: "prod" })).toMatch(/^NODE_ENV: must be one of development, production, test/);
+    expect(refusal({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "maybe" })).toMatch(/^WEBHOOK_ALLOW_PRIVATE_NETWORKS: /);
+    expect(parseConfig({ WEBHOOK_TIMEOUT_MS: "2500" }).webhooks.timeoutMs).toBe(2500);
+  });
+
+  it("README's configuration table names every variable", () => {
+    const readme = readFileSync(path.join(root, "README.md"), "utf8");
+    expect(CONFIG_VARIABLES.filter((name) => !readme.includes(`| \`${name}\``))).toEqual([]);
   });
 
   it("a URL is checked without echoing it (it may carry a password)", () => {

@@ -1,13 +1,15 @@
 // The platform admin's HTTP routes beside GraphQL: the queue dashboard (/admin/queues) and, unless METRICS_PORT
 // serves them on a port of their own, the Prometheus metrics (/metrics). Both need the admin key: as a bearer
 // token (`Authorization: Bearer <ADMIN_API_KEY>`, e.g. Prometheus' `authorization` setting) or, for a browser, as
-// the password of HTTP basic authentication (any user name).
+// the password of HTTP basic authentication (any user name). A wrong key counts as a failed authentication, like
+// one sent to GraphQL (src/api/limits/authGuard.ts): past the limit, 429 with Retry-After.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isAdminKey } from "../domain/accounts.ts";
 import { log } from "../log/index.ts";
 import { CONTENT_TYPE, exposition, metricsRegistry } from "../metrics/registry.ts";
 import type { Services } from "../services.ts";
 import { createClusterRegistry } from "./clusterMetrics.ts";
+import { type AuthGuard, clientAddress } from "./limits/authGuard.ts";
 import { createQueueDashboard, QUEUE_DASHBOARD_PATH } from "./queueDashboard.ts";
 
 /** The key a request presents: a bearer token, or a basic-authentication password. */
@@ -21,9 +23,35 @@ function presentedKey(header: string | undefined): string | undefined {
   return colon >= 0 ? decoded.slice(colon + 1) : undefined;
 }
 
-export function isAdminRequest(req: IncomingMessage, adminApiKey: string): boolean {
+function tooMany(res: ServerResponse, seconds: number) {
+  res.writeHead(429, { "content-type": "application/json", "retry-after": String(seconds) }).end(
+    JSON.stringify({
+      error: `too many failed authentications from this client or with this key; retry in ${seconds} s`,
+    }),
+  );
+}
+
+/**
+ * The admin key, checked under the failed-authentication limit: true when the request may go on, else the answer
+ * (401, or 429 once the address or the key has used up its failures) is sent. No key at all (a browser's first
+ * visit, asked for it by the 401) is not a failure.
+ */
+async function admitted(req: IncomingMessage, res: ServerResponse, services: Services, guard: AuthGuard) {
+  const { config } = services;
   const key = presentedKey(req.headers.authorization);
-  return key !== undefined && isAdminKey(key, adminApiKey);
+  const address = clientAddress(req.headers["x-forwarded-for"], req.socket.remoteAddress, config.trustProxy);
+  // Counted apart from the same key's GraphQL failures (an account key is wrong here, not there); the address is
+  // one count for both.
+  const counted = key === undefined ? undefined : `admin:${key}`;
+  const seconds = await guard.retryAfter(address, counted);
+  if (seconds !== null) {
+    tooMany(res, seconds);
+    return false;
+  }
+  if (key !== undefined && isAdminKey(key, config.adminApiKey)) return true;
+  if (key !== undefined) await guard.failed(address, counted);
+  refuse(res);
+  return false;
 }
 
 function refuse(res: ServerResponse) {
@@ -45,7 +73,10 @@ export function apiMetrics(services: Services): () => Promise<string> {
 }
 
 /** Handles the admin routes; false for any other path. */
-export function createAdminRoutes(services: Services): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function createAdminRoutes(
+  services: Services,
+  guard: AuthGuard,
+): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const metrics = apiMetrics(services);
   // Built on first use: it opens a producer queue per region and kind.
   let dashboard: ReturnType<typeof createQueueDashboard> | undefined;
@@ -54,10 +85,7 @@ export function createAdminRoutes(services: Services): (req: IncomingMessage, re
     const isMetrics = path === "/metrics" && !services.config.metricsPort;
     const isDashboard = path === QUEUE_DASHBOARD_PATH || path.startsWith(`${QUEUE_DASHBOARD_PATH}/`);
     if (!isMetrics && !isDashboard) return false;
-    if (!isAdminRequest(req, services.config.adminApiKey)) {
-      refuse(res);
-      return true;
-    }
+    if (!(await admitted(req, res, services, guard))) return true;
     if (isMetrics) {
       const text = await metrics().catch((error) => {
         log.error({ err: error }, "collecting metrics failed");

@@ -5,7 +5,8 @@ import { Counter, Gauge, Registry } from "prom-client";
 import { regionTransfers } from "../domain/mirrors/transfers.ts";
 import { historicalSyncLateness, mirrorFreshness } from "../domain/operations.ts";
 import type { Ports } from "../domain/ports.ts";
-import { QUEUE_KINDS } from "../queue/queues.ts";
+import { WEBHOOK_QUEUE } from "../domain/webhooks/deliveryQueue.ts";
+import { QUEUE_KINDS, queueName } from "../queue/queues.ts";
 import { encodeId } from "./ids.ts";
 
 /** The states a queue's depth is reported in (BullMQ's names). */
@@ -39,14 +40,19 @@ export function createClusterRegistry(ports: ClusterPorts): Registry {
     registers,
     async collect() {
       this.reset();
-      const counts = await Promise.all(
-        ports.regions.all.flatMap((region) =>
-          QUEUE_KINDS.map(async (kind) => ({
-            region: region.id,
-            queue: kind,
-            counts: await ports.queues.get(region.id, kind).getJobCounts(...QUEUE_STATES),
-          })),
+      // Every region's queues, and the webhook deliveries' queue, which is no region's (region="").
+      const queues = [
+        ...ports.regions.all.flatMap((region) =>
+          QUEUE_KINDS.map((kind) => ({ region: region.id, queue: kind, name: queueName(region.id, kind) })),
         ),
+        { region: "", queue: WEBHOOK_QUEUE, name: WEBHOOK_QUEUE },
+      ];
+      const counts = await Promise.all(
+        queues.map(async ({ region, queue, name }) => ({
+          region,
+          queue,
+          counts: await ports.queues.named(name).getJobCounts(...QUEUE_STATES),
+        })),
       );
       for (const { region, queue, counts: byState } of counts) {
         for (const state of QUEUE_STATES) this.set({ region, queue, state }, byState[state] ?? 0);

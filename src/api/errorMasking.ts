@@ -48,10 +48,14 @@ export function maskGatewayError(error: unknown, message: string, isDev?: boolea
     return createGraphQLError(original.message, { extensions: { code: "INVALID_INPUT" } });
   }
   const graphqlError = error as GraphQLError;
-  // Yoga's own request errors (a body that is not JSON) carry the parser's message, which quotes the body.
+  // Yoga's own request errors (a body that is missing or not JSON) carry the parser's message, which quotes the body.
   if (graphqlError.extensions?.originalError !== undefined && original === undefined) {
-    // Emptied in place (a JSON response leaves it out): Yoga picks the HTTP status (400) from this very error.
-    (graphqlError.extensions as Record<string, unknown>).originalError = undefined;
+    // Emptied in place (a JSON response leaves it out): Yoga picks the HTTP status from this very error.
+    const extensions = graphqlError.extensions as Record<string, unknown> & { http?: { spec?: boolean } };
+    extensions.originalError = undefined;
+    // Yoga marks these `spec` (answer 200 to `Accept: application/json`) and relies on originalError to answer 400
+    // anyway; without it, the request was still refused unread: 400 whatever the Accept (graphql-http A5BF, BCF8).
+    if (extensions.http?.spec) extensions.http.spec = false;
   }
   if (typeof graphqlError.message === "string" && original === undefined) {
     const redacted = redactValues(redactVariableError(graphqlError.message), graphqlError.nodes);

@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpServer } from "../../src/app.ts";
+import { WEBHOOK_QUEUE } from "../../src/domain/webhooks/deliveryQueue.ts";
 import { QUEUE_KINDS } from "../../src/queue/queues.ts";
 import { ADMIN_KEY, startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { samplesOf, scrape } from "../support/prometheus.ts";
@@ -40,7 +41,7 @@ describe("queue dashboard", () => {
     expect((await fetch(`${base}/admin/queues/api/queues`)).status).toBe(401);
   });
 
-  it("shows every region's queues to the admin key, as a bearer token or a browser's basic password", async () => {
+  it("shows every region's queues and the webhook deliveries' to the admin key, as a bearer token or a browser's basic password", async () => {
     for (const headers of [bearer(ADMIN_KEY), basic(ADMIN_KEY)]) {
       const page = await fetch(`${base}/admin/queues`, { headers });
       expect(page.status).toBe(200);
@@ -51,7 +52,10 @@ describe("queue dashboard", () => {
     });
     expect(api.status).toBe(200);
     const { queues } = (await api.json()) as { queues: { name: string; readOnlyMode: boolean }[] };
-    const expected = gw.services.regions.all.flatMap((r) => QUEUE_KINDS.map((kind) => `${r.id}.${kind}`));
+    const expected = [
+      ...gw.services.regions.all.flatMap((r) => QUEUE_KINDS.map((kind) => `${r.id}.${kind}`)),
+      WEBHOOK_QUEUE,
+    ];
     expect(queues.map((q) => q.name).sort()).toEqual(expected.sort());
     expect(queues.every((q) => q.readOnlyMode)).toBe(true);
   });
@@ -63,7 +67,11 @@ describe("/metrics on the gateway's port", () => {
     expect((await fetch(`${base}/metrics`, { headers: bearer(accountKey) })).status).toBe(401);
     const samples = await scrape(`${base}/metrics`, bearer(ADMIN_KEY));
     const depth = samplesOf(samples, "mvg_queue_jobs", { state: "waiting" });
-    expect(depth).toHaveLength(gw.services.regions.all.length * QUEUE_KINDS.length);
+    expect(depth).toHaveLength(gw.services.regions.all.length * QUEUE_KINDS.length + 1);
+    // The webhook deliveries' queue is no region's.
+    expect(samplesOf(depth, "mvg_queue_jobs", { queue: WEBHOOK_QUEUE })).toEqual([
+      expect.objectContaining({ labels: expect.objectContaining({ region: "" }) }),
+    ]);
     expect(samplesOf(samples, "mvg_process_resident_memory_bytes")).toHaveLength(1);
   });
 });

@@ -73,6 +73,34 @@ describe.each([
     if (redisUrl) await deleteRedisPrefix(prefix);
   });
 
+  it("wrong keys on /metrics and /admin/queues count too: 429 with Retry-After there and on GraphQL", async () => {
+    const { one, two, prefix } = await twoReplicas(`auth_admin_${kind}`, redisUrl);
+    const admin = (base: string, route: string, key: string | undefined, address: string) =>
+      fetch(`${base}${route}`, {
+        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), "x-forwarded-for": address },
+      });
+    // No key at all (a browser's first visit) is asked for one, and is not a failure.
+    for (let i = 0; i < LIMIT + 2; i++)
+      expect((await admin(one, "/metrics", undefined, "198.51.100.9")).status).toBe(401);
+    for (let i = 0; i < LIMIT; i++) {
+      const route = i % 2 ? "/admin/queues" : "/metrics";
+      expect((await admin(i % 3 ? two : one, route, `admin-guess-${i}`, "198.51.100.9")).status).toBe(401);
+    }
+    for (const [base, route] of [
+      [one, "/metrics"],
+      [two, "/admin/queues"],
+    ]) {
+      const refused = await admin(base, route, ADMIN_KEY, "198.51.100.9");
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await refused.text()).not.toContain(ADMIN_KEY);
+    }
+    // The same address on GraphQL (one count per address), while another address still gets in.
+    expect((await ask(two, ADMIN_KEY, "198.51.100.9")).status).toBe(429);
+    expect((await admin(two, "/metrics", ADMIN_KEY, "198.51.100.10")).status).toBe(200);
+    if (redisUrl) await deleteRedisPrefix(prefix);
+  });
+
   it(`one wrong key tried ${LIMIT} times from many addresses: that key gets 429 everywhere`, async () => {
     const { one, two, prefix } = await twoReplicas(`auth_key_${kind}`, redisUrl);
     for (let i = 0; i < LIMIT; i++)

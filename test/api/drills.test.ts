@@ -6,6 +6,7 @@ import { reconcileOnce } from "../../jobs/reconciler.ts";
 import { jobIds } from "../../src/queue/queues.ts";
 import {
   createSourceVault,
+  drSetting,
   instanceInput,
   REGISTER,
   registerInstance,
@@ -75,23 +76,11 @@ beforeAll(async () => {
   // A drill interval's minute lasts 100 ms here (15 minutes: 1.5 s); the reconciler runs when a test calls it.
   gw = await startTestGateway(
     "drills",
-    // DRILL reads node → runs → edges → node → restore → validation → status: 7 levels (GRAPHQL_MAX_DEPTH is 6).
-    { historicalSyncDelayMs: 200, reconcileIntervalMs: 3_600_000, drillMinuteMs: 100, graphqlMaxDepth: 8 },
+    { historicalSyncDelayMs: 200, reconcileIntervalMs: 3_600_000, drillMinuteMs: 100 },
     { workerRegions: [A, B] },
   );
   key = (await gw.createAccount()).apiKey;
-  sourceVault = await createSourceVault(gw, key, A, "prod");
-  source = await registerInstance(gw, key, A, sourceVault, { sid: "PR1" });
-  const created = await gw.gql(
-    key,
-    `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "prod-mirror"}) {
-    ... on VaultPayload { vault { id } } ... on Error { code message } } }`,
-    { s: sourceVault },
-  );
-  mirror = created.createMirrorVault.vault.id;
-  await waitForSync.historicalSync(gw.services, B, uuidOf(mirror));
-  const targetVault = await createSourceVault(gw, key, B, "dr");
-  target = await registerInstance(gw, key, B, targetVault, { sid: "DR1", host: "10.1.0.5" });
+  ({ sourceVault, source, mirror, target } = await drSetting(gw, key, A, B));
   for (const type of ["COMPLETE", "LOG"]) {
     states.push(await writeRows(gw, key, source, "PR1", 12));
     const backup = await takeBackup(gw, key, A, source, "PR1", type);

@@ -1,10 +1,11 @@
 // Every attack of issue 14 through the real API (Yoga's fetch, and the HTTP server where bytes on the wire matter):
 // each gets a clear error, never a 500, and `{ __typename }` answers beside it.
 import type { Server } from "node:http";
-import { getIntrospectionQuery } from "graphql";
+import { getIntrospectionQuery, isInterfaceType, isObjectType } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeId } from "../../src/api/ids.ts";
 import { createHttpServer } from "../../src/app.ts";
+import { schema } from "../../src/schema/index.ts";
 import { ADMIN_KEY, startTestGateway, type TestGateway } from "../support/gateway.ts";
 
 let gw: TestGateway;
@@ -150,6 +151,39 @@ describe("GraphQL limits: each attack of issue 14 gets a clear error in millisec
       () => query(`{ vaults(first: 100) { edges { node { ${fanOut} } } } }`),
       "QUERY_TOO_COMPLEX",
     );
+  });
+
+  it("depth counts a connection's edges/node as one step with the connection field (as graphql-armor counts a list)", async () => {
+    // webhooks → deliveries: 7 fields deep, 3 levels as counted (the contract's natural read passes the default).
+    const natural = await query(`{ webhooks(first: 5) { edges { node { id
+      deliveries(first: 5) { edges { node { id status } } } } } } }`);
+    expect(natural.json).toEqual({ data: { webhooks: { edges: [] } } });
+    // Each hop through a connection is still a level: 6 levels pass, 7 are refused at the default of 6.
+    const hops = (leaf: string) =>
+      `{ vaults(first: 1) { edges { node { backups(first: 1) { edges { node { vault {
+        backups(first: 1) { edges { node { vault { ${leaf} } } } } } } } } } } } }`;
+    expect((await query(hops("id"))).json).toEqual({ data: { vaults: { edges: [] } } });
+    const seven = await refusedBesideTypename(() => query(hops("mirror { id }")), "QUERY_TOO_COMPLEX");
+    expect(seven).toBe("the query is nested deeper than 6 levels (GRAPHQL_MAX_DEPTH)");
+    // The same through fragments on the connection and edge types, and with the root node(id:) (a level).
+    const fragments = `{ node(id: "x") { ... on Vault { backups(first: 1) { ...C } } } }
+      fragment C on BackupConnection { edges { ...E } }
+      fragment E on BackupEdge { node { vault { backups(first: 1) { edges { node { vault { mirror { id } } } } } } } }`;
+    expect(await refusedBesideTypename(() => query(fragments), "QUERY_TOO_COMPLEX")).toBe(
+      "the query is nested deeper than 6 levels (GRAPHQL_MAX_DEPTH)",
+    );
+  });
+
+  it("every `edges` field of the schema is a connection's and every `node` under it an edge's (the depth rule's names)", () => {
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) && !isInterfaceType(type)) continue;
+      const fields = type.getFields();
+      if (fields.edges) {
+        expect(type.name, type.name).toMatch(/Connection$/);
+        expect(String(fields.edges.type), type.name).toMatch(/^\[\w+Edge!?\]!?$/);
+      }
+      if (type.name.endsWith("Edge")) expect(Object.keys(fields), type.name).toContain("node");
+    }
   });
 
   it("a wide query within the depth limit: the cost limit (page sizes count)", async () => {

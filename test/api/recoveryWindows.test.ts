@@ -1,7 +1,7 @@
 // Recovery windows through the API: what the mirror's copies alone restore, growing as copies land; a LOG backup
 // missing from the mirror is a gap, and restorePlan agrees with the window point by point.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
+import { drSetting, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { closeJobListeners, waitForSync } from "../support/jobs.ts";
 
@@ -53,18 +53,7 @@ beforeAll(async () => {
     { workerRegions: [A, B] },
   );
   key = (await gw.createAccount()).apiKey;
-  sourceVault = await createSourceVault(gw, key, A, "prod");
-  source = await registerInstance(gw, key, A, sourceVault, { sid: "PR1" });
-  const created = await gw.gql(
-    key,
-    `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "prod-mirror"}) {
-    ... on VaultPayload { vault { id } } ... on Error { code message } } }`,
-    { s: sourceVault },
-  );
-  mirror = created.createMirrorVault.vault.id;
-  await waitForSync.historicalSync(gw.services, B, uuidOf(mirror));
-  const targetVault = await createSourceVault(gw, key, B, "dr");
-  target = await registerInstance(gw, key, B, targetVault, { sid: "DR1", host: "10.1.0.5" });
+  ({ sourceVault, source, mirror, target } = await drSetting(gw, key, A, B));
 }, 120_000);
 afterAll(async () => {
   await closeJobListeners();

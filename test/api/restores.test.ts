@@ -2,7 +2,14 @@
 // into cluster B (registered in B) from the mirror alone.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobIds } from "../../src/queue/queues.ts";
-import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
+import {
+  createMirror,
+  createSourceVault,
+  registerInstance,
+  takeBackup,
+  uuidOf,
+  writeRows,
+} from "../support/fixtures.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { closeJobListeners, waitForJob } from "../support/jobs.ts";
 
@@ -76,14 +83,7 @@ beforeAll(async () => {
   await step(8);
   backups.log2 = await takeBackup(gw, key, A, sourceInstance, "PR1", "LOG");
   // The mirror in B: its historical sync copies every backup above.
-  const created = await gw.gql(
-    key,
-    `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "prod-mirror"}) {
-    __typename ... on VaultPayload { vault { id } } ... on Error { code message } } }`,
-    { s: sourceVault },
-  );
-  mirrorVault = created.createMirrorVault.vault.id;
-  await waitForJob(gw.services, B, "sync", jobIds.historicalSync(uuidOf(mirrorVault)), 60_000);
+  mirrorVault = await createMirror(gw, key, sourceVault, B, "prod-mirror");
   const targetVault = await createSourceVault(gw, key, B, "dr");
   targetInstance = await registerInstance(gw, key, B, targetVault, { sid: "DR1", host: "10.1.0.5" });
 }, 180_000);

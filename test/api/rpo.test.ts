@@ -1,7 +1,14 @@
 // RPO targets through the API: set on a mirror with updateVault (bad input refused, nothing written); a breach and
 // its end each raise exactly one event, found by the periodic check on the workers and on every copy that lands.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
+import {
+  createMirror,
+  createSourceVault,
+  registerInstance,
+  takeBackup,
+  uuidOf,
+  writeRows,
+} from "../support/fixtures.ts";
 import { startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { closeJobListeners, waitForSync } from "../support/jobs.ts";
 
@@ -35,14 +42,7 @@ beforeAll(async () => {
   key = (await gw.createAccount()).apiKey;
   sourceVault = await createSourceVault(gw, key, A, "prod");
   source = await registerInstance(gw, key, A, sourceVault, { sid: "PR1" });
-  const created = await gw.gql(
-    key,
-    `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "prod-mirror"}) {
-    ... on VaultPayload { vault { id } } ... on Error { code message } } }`,
-    { s: sourceVault },
-  );
-  mirror = created.createMirrorVault.vault.id;
-  await waitForSync.historicalSync(gw.services, B, uuidOf(mirror));
+  mirror = await createMirror(gw, key, sourceVault, B, "prod-mirror");
 }, 120_000);
 afterAll(async () => {
   await closeJobListeners();

@@ -1,7 +1,7 @@
 // API-level fixtures shared by test files: everything goes through the GraphQL API.
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import type { TestGateway } from "./gateway.ts";
-import { waitFor } from "./jobs.ts";
+import { waitFor, waitForSync } from "./jobs.ts";
 
 export const uuidOf = (globalId: string) => decodeGlobalID(globalId).id;
 
@@ -94,4 +94,39 @@ export async function takeBackup(
 
 function expectRunning(status: string) {
   if (status !== "RUNNING") throw new Error(`startHanaBackup returned ${status}, expected RUNNING`);
+}
+
+/** Creates the mirror of a SOURCE vault in `regionId` and waits (on its job) until its historical sync has run. */
+export async function createMirror(
+  gw: TestGateway,
+  key: string,
+  sourceVaultId: string,
+  regionId: string,
+  name = "mirror",
+  timeoutMs = 60_000,
+) {
+  const data = await gw.gql(
+    key,
+    `mutation($s: ID!, $r: String!, $n: String!) { createMirrorVault(input: {sourceVaultId: $s, regionId: $r, name: $n}) {
+      ... on VaultPayload { vault { id } } ... on Error { code message } } }`,
+    { s: sourceVaultId, r: regionId, n: name },
+  );
+  const mirror = data.createMirrorVault.vault;
+  if (!mirror) throw new Error(JSON.stringify(data));
+  await waitForSync.historicalSync(gw.services, regionId, uuidOf(mirror.id), timeoutMs);
+  return mirror.id as string;
+}
+
+/**
+ * The disaster-recovery setting most assurance tests start from: SOURCE vault "prod" in `sourceRegion` with the
+ * instance PR1, its mirror "prod-mirror" in `mirrorRegion` (historical sync done) and, in the mirror's region, the
+ * initialized target instance DR1 in a vault "dr".
+ */
+export async function drSetting(gw: TestGateway, key: string, sourceRegion: string, mirrorRegion: string) {
+  const sourceVault = await createSourceVault(gw, key, sourceRegion, "prod");
+  const source = await registerInstance(gw, key, sourceRegion, sourceVault, { sid: "PR1" });
+  const mirror = await createMirror(gw, key, sourceVault, mirrorRegion, "prod-mirror");
+  const targetVault = await createSourceVault(gw, key, mirrorRegion, "dr");
+  const target = await registerInstance(gw, key, mirrorRegion, targetVault, { sid: "DR1", host: "10.1.0.5" });
+  return { sourceVault, source, mirror, targetVault, target };
 }

@@ -1,7 +1,8 @@
-// Limits on what one GraphQL document may ask (README "Limits"): graphql-armor's depth, aliases, tokens, directives
-// and cost (its defaults, configurable), measured with fragments expanded, behind a guard that measures the expanded
-// size of every operation and fragment before graphql-js validates anything and refuses fragment cycles. A refused
-// query gets HTTP 400 with code QUERY_TOO_COMPLEX in milliseconds and runs nothing.
+// Limits on what one GraphQL document may ask (README "Limits"): graphql-armor's aliases, tokens, directives and cost
+// (its defaults, configurable), measured with fragments expanded, behind a guard that measures the expanded size and
+// depth of every operation and fragment before graphql-js validates anything and refuses fragment cycles. Depth is
+// graphql-armor's count and default (6) except that a relay connection's edges/node add no level (queryShape.ts).
+// A refused query gets HTTP 400 with code QUERY_TOO_COMPLEX in milliseconds and runs nothing.
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
 import type { GraphQLError } from "graphql";
 import { createGraphQLError, type Plugin } from "graphql-yoga";
@@ -49,7 +50,8 @@ function rethrow(variable: string) {
 
 export function graphqlLimitPlugins(limits: GraphQLLimits): Plugin[] {
   const armor = new EnvelopArmor({
-    maxDepth: { n: limits.graphqlMaxDepth, flattenFragments: true, onReject: [rethrow("GRAPHQL_MAX_DEPTH")] },
+    // Depth is measured by the shape guard above (graphql-armor's count, a connection's edges/node as one step).
+    maxDepth: { enabled: false },
     maxAliases: { n: limits.graphqlMaxAliases, onReject: [rethrow("GRAPHQL_MAX_ALIASES")] },
     maxDirectives: { n: limits.graphqlMaxDirectives, onReject: [rethrow("GRAPHQL_MAX_DIRECTIVES")] },
     costLimit: { maxCost: limits.graphqlMaxCost, flattenFragments: true, onReject: [rethrow("GRAPHQL_MAX_COST")] },

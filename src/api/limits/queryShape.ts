@@ -1,6 +1,7 @@
 // The size of a query with its fragments expanded, computed once per fragment (memoised), so a "fragment bomb"
 // (each fragment spreading the previous one twice) is measured in microseconds instead of being expanded: graphql-js'
-// own validation and execution would expand it, exponentially. Cycles are found on the way.
+// own validation and execution would expand it, exponentially. Cycles are found on the way. This is the one depth
+// limit (GRAPHQL_MAX_DEPTH): graphql-armor's count, except that a relay connection's edges/node add no level.
 import { type DocumentNode, type FragmentDefinitionNode, Kind, type SelectionSetNode } from "graphql";
 
 export type QueryShapeProblem =
@@ -10,6 +11,19 @@ export type QueryShapeProblem =
 
 /** Fields selected and levels of nesting, fragments expanded. */
 type Size = { fields: number; depth: number };
+
+type Within = "root" | "edges" | "field";
+
+/**
+ * A relay connection's `edges` and its `node` are one step of the graph, like the items of a list field, so they add
+ * no level: `vaults { edges { node { id } } }` is 2 levels deep, as `vaults { id }` would be were it a plain list
+ * (graphql-armor's count). The connection field itself is a level, so each hop through a connection still counts.
+ * Every `edges` field of the schema is a connection's and every `node` under it an edge's (test/api/limits.test.ts);
+ * the root `node(id:)` counts.
+ */
+function isConnectionStep(name: string, within: Within): boolean {
+  return (name === "edges" && within !== "root") || (name === "node" && within === "edges");
+}
 
 class Stop extends Error {
   constructor(readonly problem: QueryShapeProblem) {
@@ -45,28 +59,34 @@ export function queryShapeProblem(
     path.push(name);
     const introspection = definition.typeCondition.name.value.startsWith("__");
     if (introspection) introspectionFragments += 1;
-    const size = selectionSize(definition.selectionSet);
+    // A fragment on an edge type stands where `edges` does (its `node` is the connection's step too).
+    const size = selectionSize(
+      definition.selectionSet,
+      definition.typeCondition.name.value.endsWith("Edge") ? "edges" : "field",
+    );
     if (introspection) introspectionFragments -= 1;
     path.pop();
     sizes.set(name, size);
     return size;
   }
 
-  function selectionSize(set: SelectionSetNode): Size {
+  /** `within`: where the selection set is: an operation's root, a connection's `edges`, or anywhere else. */
+  function selectionSize(set: SelectionSetNode, within: Within): Size {
     let fields = 0;
     let depth = 0;
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
+        const name = selection.name.value;
         const child =
-          selection.selectionSet && selection.name.value !== "__schema"
-            ? selectionSize(selection.selectionSet)
+          selection.selectionSet && name !== "__schema"
+            ? selectionSize(selection.selectionSet, name === "edges" ? "edges" : "field")
             : { fields: 0, depth: 0 };
         fields += 1 + child.fields;
-        depth = Math.max(depth, 1 + child.depth);
+        depth = Math.max(depth, (isConnectionStep(name, within) ? 0 : 1) + child.depth);
       } else {
         const child =
           selection.kind === Kind.INLINE_FRAGMENT
-            ? selectionSize(selection.selectionSet)
+            ? selectionSize(selection.selectionSet, within)
             : fragmentSize(selection.name.value);
         fields += child.fields;
         depth = Math.max(depth, child.depth);
@@ -79,7 +99,7 @@ export function queryShapeProblem(
 
   try {
     for (const definition of document.definitions) {
-      if (definition.kind === Kind.OPERATION_DEFINITION) selectionSize(definition.selectionSet);
+      if (definition.kind === Kind.OPERATION_DEFINITION) selectionSize(definition.selectionSet, "root");
       // Unused fragments are validated too, so they are measured too.
       else if (definition.kind === Kind.FRAGMENT_DEFINITION) fragmentSize(definition.name.value);
     }

@@ -13,7 +13,14 @@ import type { ChunkRef, RegionBlobStore } from "../../../src/storage/blobStore.t
 import type { PackedChunk } from "../../../src/storage/chunkIndex.ts";
 import type { PackedBlobStore } from "../../../src/storage/packedStore.ts";
 import { packKey } from "../../../src/storage/packIndex.ts";
-import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../../support/fixtures.ts";
+import {
+  createMirror,
+  createSourceVault,
+  registerInstance,
+  takeBackup,
+  uuidOf,
+  writeRows,
+} from "../../support/fixtures.ts";
 import { startTestGateway, type TestGateway } from "../../support/gateway.ts";
 import { closeJobListeners, waitForJob } from "../../support/jobs.ts";
 
@@ -38,14 +45,7 @@ beforeAll(async () => {
   await takeBackup(gw, key, A, sourceInstance, "RN1", "DIFFERENTIAL");
   newest = await writeRows(gw, key, sourceInstance, "RN1", 10);
   await takeBackup(gw, key, A, sourceInstance, "RN1", "LOG");
-  const created = await gw.gql(
-    key,
-    `mutation($s: ID!) { createMirrorVault(input: {sourceVaultId: $s, regionId: "${B}", name: "run-mirror"}) {
-    ... on VaultPayload { vault { id } } ... on Error { code message } } }`,
-    { s: vault },
-  );
-  mirrorVault = created.createMirrorVault.vault.id;
-  await waitForJob(gw.services, B, "sync", jobIds.historicalSync(uuidOf(mirrorVault)), 120_000);
+  mirrorVault = await createMirror(gw, key, vault, B, "run-mirror", 120_000);
   const targetVault = await createSourceVault(gw, key, B, "run-dr");
   targetInstance = await registerInstance(gw, key, B, targetVault, { sid: "RT1" });
   await setupB.close();
