@@ -19,6 +19,9 @@ export type Manifest = {
 /** A chunk's bytes in transit between stores. */
 export type ChunkData = ChunkRef & { data: Buffer };
 
+/** Adjacent chunks in transit as one buffer: `chunks` back to back in `data` (a run read from a pack). */
+export type ChunkRun = { data: Buffer; chunks: ChunkRef[] };
+
 /** Sources a backup can be written from: any async iterable of bytes, including Node readable streams. */
 export type ByteSource = AsyncIterable<Uint8Array | string> | NodeJS.ReadableStream;
 
@@ -61,6 +64,16 @@ export interface RegionBlobStore {
   /** Chunks' raw bytes, unverified (copies verify on arrival), in any order. Throws MissingChunkError if absent. */
   readChunks(chunks: ChunkRef[], options?: { signal?: AbortSignal }): AsyncIterable<ChunkData>;
 
+  /**
+   * The chunks' raw bytes, unverified, as runs of adjacent chunks (one ranged read each, in any order): what a copy
+   * moves between stores without a step per chunk. Throws MissingChunkError if any is absent. With `reuseBuffers`,
+   * a run's bytes are only valid until the next run is asked for (the reader recycles two buffers).
+   */
+  readChunkRuns(
+    chunks: ChunkRef[],
+    options?: { signal?: AbortSignal; reuseBuffers?: boolean },
+  ): AsyncIterable<ChunkRun>;
+
   /** Stores a chunk; the bytes are hashed on the way in and nothing lands unless they match (CorruptChunkError). */
   putChunk(hash: string, data: AsyncIterable<Uint8Array>): Promise<void>;
 
@@ -69,6 +82,9 @@ export interface RegionBlobStore {
    * or not at all, so an abort or failure leaves the chunks of unfinished packs absent.
    */
   putChunks(chunks: AsyncIterable<ChunkData>, options?: { signal?: AbortSignal }): Promise<void>;
+
+  /** putChunks for runs of chunks: every chunk of a run hashed on the way in, the same guarantees. */
+  putChunkRuns(runs: AsyncIterable<ChunkRun>, options?: { signal?: AbortSignal }): Promise<void>;
 
   /** Stores a manifest; refuses (MissingChunkError) when any of its chunks is absent. */
   putManifest(manifest: Manifest): Promise<void>;

@@ -41,7 +41,11 @@ export class ChunkIndex {
 
   /** Records a pack this process just made visible. */
   addPack(id: string, entries: PackEntry[], packBytes: number, lastModified = Date.now()): void {
-    const chunks = entries.map((entry) => ({ ...entry, pack: id }));
+    const chunks: PackedChunk[] = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const { hash, offset, size } = entries[i];
+      chunks[i] = { hash, offset, size, pack: id };
+    }
     this.packs.set(id, { id, entries: chunks, packBytes, lastModified });
     for (const chunk of chunks) if (!this.packed.has(chunk.hash)) this.packed.set(chunk.hash, chunk);
   }

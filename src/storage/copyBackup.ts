@@ -3,7 +3,7 @@
 // rerunning after an interruption anywhere resumes: packs that made it are skipped, and the manifest appears only
 // once all chunks are present.
 import type { ChunkThrottle } from "./bandwidth.ts";
-import type { ChunkData, RegionBlobStore } from "./blobStore.ts";
+import type { ChunkRun, RegionBlobStore } from "./blobStore.ts";
 import { ManifestNotFoundError } from "./errors.ts";
 
 export type CopyProgress = {
@@ -55,7 +55,10 @@ export async function copyBackup(
   const manifest = await from.readManifest(backupId);
   if (!manifest) throw new ManifestNotFoundError(backupId, from.regionId);
 
-  const chunks = [...distinct(manifest)].map(([hash, size]) => ({ hash, size }));
+  const unique = distinct(manifest);
+  // Usually no chunk repeats: then the manifest's own (already checked) list is the list of distinct chunks.
+  const chunks =
+    unique.size === manifest.chunks.length ? manifest.chunks : [...unique].map(([hash, size]) => ({ hash, size }));
   const missing = await to.missingChunks(chunks);
   const progress: CopyProgress = {
     doneChunks: 0,
@@ -69,20 +72,28 @@ export async function copyBackup(
   for (const chunk of chunks) if (!wanted.has(chunk.hash)) progress.skippedBytes += chunk.size;
   progress.doneChunks = progress.skippedChunks;
   if (progress.skippedChunks > 0) await onChunk?.({ ...progress });
-  // Packed reads of only the missing chunks, paced, into the target's packs (each chunk hashed on arrival there).
-  async function* transfer(): AsyncGenerator<ChunkData> {
-    for await (const chunk of from.readChunks(missing, { signal })) {
+  // Runs of adjacent missing chunks read from the source's packs (one ranged read each), paced, into the target's
+  // packs: a step per run, not per chunk. Each chunk of a run is still hashed on arrival (putChunkRuns).
+  async function* transfer(): AsyncGenerator<ChunkRun> {
+    // putChunkRuns copies each run into its pack before asking for the next, so the reader may recycle buffers.
+    for await (const run of from.readChunkRuns(missing, { signal, reuseBuffers: true })) {
       signal?.throwIfAborted();
-      if (throttle) for await (const _ of throttle(once(chunk.data))) signal?.throwIfAborted();
-      yield chunk;
-      progress.transferredChunks++;
-      progress.transferredBytes += chunk.size;
-      progress.doneChunks++;
-      await onChunk?.({ ...progress });
+      if (throttle) for await (const _ of throttle(slices(run.data))) signal?.throwIfAborted();
+      // A chunk counts as transferred once it is handed to the target (its pack lands after it is verified).
+      for (const chunk of run.chunks) {
+        progress.transferredChunks++;
+        progress.transferredBytes += chunk.size;
+        progress.doneChunks++;
+        if (onChunk) {
+          await onChunk({ ...progress });
+          signal?.throwIfAborted();
+        }
+      }
+      yield run;
     }
   }
-  // A corrupt source chunk fails in putChunks, before the pack holding it lands in the target.
-  await to.putChunks(transfer(), { signal });
+  // A corrupt source chunk fails in putChunkRuns, before the pack holding it lands in the target.
+  await to.putChunkRuns(transfer(), { signal });
   signal?.throwIfAborted();
   await to.putManifest(manifest);
   return {
@@ -98,6 +109,7 @@ function distinct(manifest: { chunks: { hash: string; size: number }[] }): Map<s
   return new Map(manifest.chunks.map((chunk) => [chunk.hash, chunk.size]));
 }
 
-async function* once(data: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield data;
+/** A run's bytes in pieces of at most 256 KiB, so a bandwidth limit paces a run smoothly. */
+async function* slices(data: Buffer): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < data.length; at += 256 * 1024) yield data.subarray(at, at + 256 * 1024);
 }

@@ -2,7 +2,8 @@
 // `version` field) came from fixed 4 MiB chunks; version 2 adds `chunking`. Both read the same way: a manifest only
 // lists chunks by hash and size, and where a chunk lives (loose or in a pack) is the store's business.
 import { z } from "zod";
-import type { Manifest } from "./blobStore.ts";
+import type { ChunkRef, Manifest } from "./blobStore.ts";
+import { assertHash } from "./keys.ts";
 
 export const MANIFEST_VERSION = 2;
 
@@ -15,6 +16,16 @@ const manifestSchema = z.object({
   chunking: z.string().optional(),
 });
 
+/** Chunk lists whose hashes are known to be well-formed (parsed from a manifest, or checked once already). */
+const wellFormed = new WeakSet<readonly ChunkRef[]>();
+
+/** Checks every hash of `chunks` is a lowercase hex SHA-256 (they become object keys): once per list. */
+export function assertChunkHashes(chunks: readonly ChunkRef[]): void {
+  if (wellFormed.has(chunks)) return;
+  for (const { hash } of chunks) assertHash(hash);
+  wellFormed.add(chunks);
+}
+
 /** Parses a stored manifest; throws when it is malformed, of a version this code doesn't know, or inconsistent. */
 export function parseManifest(text: string, source: string): Manifest {
   const raw = JSON.parse(text) as { version?: unknown };
@@ -23,6 +34,8 @@ export function parseManifest(text: string, source: string): Manifest {
   }
   const { version: _version, ...manifest } = manifestSchema.parse(raw);
   assertConsistent(manifest, source);
+  // The schema checked every hash's format.
+  wellFormed.add(manifest.chunks);
   return manifest;
 }
 

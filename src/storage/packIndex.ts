@@ -3,7 +3,7 @@
 // size of each); the index is written after the pack and is what makes the pack visible. The id is the SHA-256 of
 // the index, so two writers packing the same chunks write the same objects. Chunks from before packs existed stay
 // loose at `chunks/<hh>/<hash>` and are read as before.
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./keys.ts";
 
 export type ChunkLocation = { pack: string; offset: number; size: number };
 export type PackEntry = { hash: string; offset: number; size: number };
@@ -28,33 +28,43 @@ export function encodeIndex(entries: PackEntry[], packBytes: number): { id: stri
   const bytes = Buffer.alloc(HEADER + entries.length * ENTRY);
   MAGIC.copy(bytes, 0);
   bytes.writeUInt32BE(entries.length, MAGIC.length);
-  bytes.writeBigUInt64BE(BigInt(packBytes), MAGIC.length + 4);
+  writeUInt64(bytes, packBytes, MAGIC.length + 4);
   let at = HEADER;
   for (const { hash, offset, size } of entries) {
     bytes.write(hash, at, "hex");
-    bytes.writeBigUInt64BE(BigInt(offset), at + 32);
+    writeUInt64(bytes, offset, at + 32);
     bytes.writeUInt32BE(size, at + 40);
     at += ENTRY;
   }
-  return { id: createHash("sha256").update(bytes).digest("hex"), bytes };
+  return { id: sha256Hex(bytes), bytes };
 }
 
 /** Decodes an index, checking its id, shape and that every entry lies inside the pack. */
 export function decodeIndex(id: string, bytes: Buffer): { entries: PackEntry[]; packBytes: number } {
   const fail = (why: string) => new Error(`pack index ${id} is unreadable: ${why}`);
-  if (createHash("sha256").update(bytes).digest("hex") !== id) throw fail("its content does not match its name");
+  if (sha256Hex(bytes) !== id) throw fail("its content does not match its name");
   if (bytes.length < HEADER || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw fail("not a pack index");
   const count = bytes.readUInt32BE(MAGIC.length);
-  const packBytes = Number(bytes.readBigUInt64BE(MAGIC.length + 4));
+  const packBytes = readUInt64(bytes, MAGIC.length + 4);
   if (bytes.length !== HEADER + count * ENTRY) throw fail("wrong length");
   const entries: PackEntry[] = new Array(count);
   for (let i = 0, at = HEADER; i < count; i++, at += ENTRY) {
-    const offset = Number(bytes.readBigUInt64BE(at + 32));
+    const offset = readUInt64(bytes, at + 32);
     const size = bytes.readUInt32BE(at + 40);
     if (offset + size > packBytes) throw fail("an entry lies outside the pack");
     entries[i] = { hash: bytes.toString("hex", at, at + 32), offset, size };
   }
   return { entries, packBytes };
+}
+
+// 64-bit big-endian offsets as two 32-bit halves (no BigInt per entry); pack offsets stay far below 2^53.
+const HIGH = 2 ** 32;
+function writeUInt64(bytes: Buffer, value: number, at: number): void {
+  bytes.writeUInt32BE(Math.floor(value / HIGH), at);
+  bytes.writeUInt32BE(value % HIGH, at + 4);
+}
+function readUInt64(bytes: Buffer, at: number): number {
+  return bytes.readUInt32BE(at) * HIGH + bytes.readUInt32BE(at + 4);
 }
 
 /** A run of chunks read with one ranged read: `from` a pack (or a loose object), `parts` back to back. */

@@ -1,17 +1,16 @@
 // The blob store logic both stores share, over an ObjectMedium (files or a bucket): content-defined chunks packed
 // many to an object, read back with ranged reads and verified one by one. Order of visibility: pack data, its index,
 // and only then a manifest that names its chunks; GC (packGc.ts) deletes or repacks packs nothing references.
-import { createHash } from "node:crypto";
-import type { ByteSource, ChunkData, ChunkRef, Manifest, RegionBlobStore } from "./blobStore.ts";
+import type { ByteSource, ChunkData, ChunkRef, ChunkRun, Manifest, RegionBlobStore } from "./blobStore.ts";
 import { chunkBytes } from "./chunker.ts";
 import { ChunkIndex, type LooseChunk, type PackedChunk } from "./chunkIndex.ts";
 import { CorruptChunkError, ManifestNotFoundError, MissingChunkError } from "./errors.ts";
 import { type CdcParams, cdcChunks, checkCdcParams, DEFAULT_CDC, describeCdc } from "./fastcdc.ts";
-import { assertBackupId, assertHash } from "./keys.ts";
-import { assertConsistent, parseManifest, serializeManifest } from "./manifest.ts";
+import { assertBackupId, assertHash, sha256Hex } from "./keys.ts";
+import { assertChunkHashes, assertConsistent, parseManifest, serializeManifest } from "./manifest.ts";
 import type { ObjectMedium } from "./medium.ts";
 import { collectPackGarbage } from "./packGc.ts";
-import { encodeIndex, indexKey, looseKey, type PackEntry, packKey, runsOf } from "./packIndex.ts";
+import { encodeIndex, indexKey, looseKey, type PackEntry, packKey, type ReadRun, runsOf } from "./packIndex.ts";
 import { PackWriter } from "./packWriter.ts";
 
 export type PackedStoreOptions = {
@@ -30,7 +29,6 @@ export type PackedStoreOptions = {
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 /** Largest single ranged read: bounds memory while reading runs of adjacent chunks. */
 const MAX_RUN = 8 * 1024 * 1024;
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 type Located = { item: ChunkRef; key: string; offset: number; size: number };
 
 export class PackedBlobStore implements RegionBlobStore {
@@ -68,7 +66,7 @@ export class PackedBlobStore implements RegionBlobStore {
   }
 
   async missingChunks(chunks: ChunkRef[]): Promise<ChunkRef[]> {
-    for (const { hash } of chunks) assertHash(hash);
+    assertChunkHashes(chunks);
     await this.index.refresh();
     const touched = new Set<string>();
     const missing: ChunkRef[] = [];
@@ -92,7 +90,7 @@ export class PackedBlobStore implements RegionBlobStore {
     const cut = chunkSize ? chunkBytes(source, chunkSize, signal) : cdcChunks(source, this.cdc, signal);
     try {
       for await (const chunk of cut) {
-        const hash = sha256(chunk);
+        const hash = sha256Hex(chunk);
         // Dedupe: bytes already stored (by this or any other backup) are not written again.
         const location = this.index.locate(hash);
         if (location) await this.keepAlive(location, touched);
@@ -156,6 +154,19 @@ export class PackedBlobStore implements RegionBlobStore {
   }
 
   async *readChunks(chunks: ChunkRef[], options: { signal?: AbortSignal } = {}): AsyncGenerator<ChunkData> {
+    for await (const { data, chunks: run } of this.readChunkRuns(chunks, options)) {
+      let at = 0;
+      for (const { hash, size } of run) {
+        yield { hash, size, data: data.subarray(at, Math.min(at + size, data.length)) };
+        at += size;
+      }
+    }
+  }
+
+  async *readChunkRuns(
+    chunks: ChunkRef[],
+    options: { signal?: AbortSignal; reuseBuffers?: boolean } = {},
+  ): AsyncGenerator<ChunkRun> {
     await this.index.refresh();
     const located: Located[] = [];
     for (const chunk of chunks) {
@@ -165,14 +176,9 @@ export class PackedBlobStore implements RegionBlobStore {
     }
     // Sorted by place, so adjacent chunks of a pack travel in one request.
     located.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.offset - b.offset));
-    for (const run of runsOf(located, MAX_RUN)) {
-      options.signal?.throwIfAborted();
-      const bytes = await this.fetchRun(run.key, run.offset, run.length, run.parts[0].item.hash, options.signal);
-      let at = 0;
-      for (const { item, size } of run.parts) {
-        yield { hash: item.hash, size: item.size, data: bytes.subarray(at, Math.min(at + size, bytes.length)) };
-        at += size;
-      }
+    const runs = runsOf(located, MAX_RUN);
+    for await (const { run, bytes } of this.fetchRuns(runs, options.signal, undefined, options.reuseBuffers)) {
+      yield { data: bytes, chunks: run.parts.map((part) => part.item) };
     }
   }
 
@@ -193,10 +199,42 @@ export class PackedBlobStore implements RegionBlobStore {
     try {
       for await (const { hash, data } of chunks) {
         options.signal?.throwIfAborted();
-        assertHash(hash);
-        const actual = sha256(data);
-        if (actual !== hash) throw new CorruptChunkError(hash, `received bytes hash to ${actual}`);
+        // A hash equal to the bytes' SHA-256 is well-formed by construction; the format is checked only otherwise.
+        const actual = sha256Hex(data);
+        if (actual !== hash) {
+          assertHash(hash);
+          throw new CorruptChunkError(hash, `received bytes hash to ${actual}`);
+        }
         await writer.add(hash, data);
+      }
+      options.signal?.throwIfAborted();
+      await writer.finish();
+    } catch (error) {
+      await writer.settle();
+      throw error;
+    }
+  }
+
+  async putChunkRuns(runs: AsyncIterable<ChunkRun>, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const writer = this.writer(options.signal);
+    try {
+      for await (const { data, chunks } of runs) {
+        options.signal?.throwIfAborted();
+        let at = 0;
+        for (const { hash, size } of chunks) {
+          // Each chunk checked on its own: its size (a short read) and its hash, before its pack can land.
+          const bytes = data.subarray(at, at + size);
+          at += size;
+          if (bytes.length !== size) throw new CorruptChunkError(hash, `${bytes.length} bytes instead of ${size}`);
+          const actual = sha256Hex(bytes);
+          if (actual !== hash) {
+            assertHash(hash);
+            throw new CorruptChunkError(hash, `received bytes hash to ${actual}`);
+          }
+          // A pause only when a pack is full and the one before it is still being sealed.
+          const full = writer.add(hash, bytes);
+          if (full) await full;
+        }
       }
       options.signal?.throwIfAborted();
       await writer.finish();
@@ -208,7 +246,7 @@ export class PackedBlobStore implements RegionBlobStore {
 
   async putManifest(manifest: Manifest): Promise<void> {
     assertBackupId(manifest.backupId);
-    for (const { hash } of manifest.chunks) assertHash(hash);
+    assertChunkHashes(manifest.chunks);
     assertConsistent(manifest);
     // The invariant readers rely on: never publish a manifest whose chunks aren't all here.
     await this.index.refresh();
@@ -246,8 +284,14 @@ export class PackedBlobStore implements RegionBlobStore {
   writer(signal?: AbortSignal): PackWriter {
     return new PackWriter(this.packSize, async (parts: Buffer[], entries: PackEntry[], bytes: number) => {
       const { id, bytes: index } = encodeIndex(entries, bytes);
-      await this.medium.put(packKey(id), parts, signal);
-      await this.medium.put(indexKey(id), [index], signal);
+      // Data before index: the index is what makes the pack visible.
+      await this.medium.putAll(
+        [
+          { key: packKey(id), data: parts },
+          { key: indexKey(id), data: [index] },
+        ],
+        signal,
+      );
       this.index.addPack(id, entries, bytes);
     });
   }
@@ -272,9 +316,7 @@ export class PackedBlobStore implements RegionBlobStore {
 
   /** Reads runs of chunks, verifying each (when asked) and yielding each run's verified prefix. */
   private async *readRuns(located: Located[], verify: boolean, backupId: string, signal?: AbortSignal) {
-    for (const run of runsOf(located, MAX_RUN)) {
-      signal?.throwIfAborted();
-      const bytes = await this.fetchRun(run.key, run.offset, run.length, run.parts[0].item.hash, signal, backupId);
+    for await (const { run, bytes } of this.fetchRuns(runsOf(located, MAX_RUN), signal, backupId)) {
       if (!verify) {
         yield bytes;
         continue;
@@ -285,7 +327,7 @@ export class PackedBlobStore implements RegionBlobStore {
         const failure =
           data.length !== item.size
             ? `${data.length} bytes instead of ${item.size}`
-            : sha256(data) !== item.hash && `content hashes to ${sha256(data)}`;
+            : sha256Hex(data) !== item.hash && `content hashes to ${sha256Hex(data)}`;
         if (failure) {
           if (at > 0) yield bytes.subarray(0, at);
           throw new CorruptChunkError(item.hash, failure, backupId);
@@ -293,6 +335,30 @@ export class PackedBlobStore implements RegionBlobStore {
         at += item.size;
       }
       yield bytes.subarray(0, at);
+    }
+  }
+
+  /**
+   * The runs' bytes in order, the next run's read already under way while the caller handles the current one (I/O
+   * overlaps hashing and writing; at most two runs in memory).
+   */
+  private async *fetchRuns(runs: ReadRun<ChunkRef>[], signal?: AbortSignal, id?: string, reuse = false) {
+    // Reused: two read buffers taking turns (the run being handled, the next one being read).
+    const buffers = reuse ? [Buffer.allocUnsafe(MAX_RUN), Buffer.allocUnsafe(MAX_RUN)] : [];
+    let turn = 0;
+    const fetch = (run: ReadRun<ChunkRef>) => {
+      const into = buffers[turn++ % 2];
+      const read = this.fetchRun(run.key, run.offset, run.length, run.parts[0].item.hash, signal, id, into);
+      // Handled when awaited; until then (or when the caller stops early) its failure must not go unhandled.
+      read.catch(() => {});
+      return read;
+    };
+    let next = runs.length > 0 ? fetch(runs[0]) : undefined;
+    for (let i = 0; i < runs.length; i++) {
+      signal?.throwIfAborted();
+      const bytes = await next!;
+      next = i + 1 < runs.length ? fetch(runs[i + 1]) : undefined;
+      yield { run: runs[i], bytes };
     }
   }
 
@@ -304,8 +370,9 @@ export class PackedBlobStore implements RegionBlobStore {
     first: string,
     signal?: AbortSignal,
     id?: string,
+    into?: Buffer,
   ) {
-    const bytes = await this.medium.get(key, { offset, length }, signal);
+    const bytes = await this.medium.get(key, { offset, length, into }, signal);
     if (bytes) return bytes;
     await this.index.refresh();
     throw new MissingChunkError(first, id);

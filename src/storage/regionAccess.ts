@@ -17,6 +17,7 @@ const READS = [
   "readBackup",
   "readChunk",
   "readChunks",
+  "readChunkRuns",
   "totalBytes",
 ] as const;
 
@@ -29,6 +30,7 @@ function readOnly(store: RegionBlobStore, servedBy: string): RegionBlobStore {
     writeBackup: refuse("writeBackup"),
     putChunk: refuse("putChunk"),
     putChunks: refuse("putChunks"),
+    putChunkRuns: refuse("putChunkRuns"),
     putManifest: refuse("putManifest"),
     deleteBackup: refuse("deleteBackup"),
     collectGarbage: refuse("collectGarbage"),

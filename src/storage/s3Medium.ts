@@ -56,6 +56,11 @@ export class S3Medium implements ObjectMedium {
     );
   }
 
+  /** One PutObject after another: each is atomic and durable when it returns, so order is visibility order. */
+  async putAll(objects: { key: string; data: Buffer[] }[], signal?: AbortSignal): Promise<void> {
+    for (const { key, data } of objects) await this.put(key, data, signal);
+  }
+
   async delete(key: string): Promise<void> {
     // DeleteObject of an absent key succeeds: idempotent by itself.
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));

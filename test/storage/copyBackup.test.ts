@@ -109,13 +109,13 @@ describe("copyBackup", () => {
     const { storage, from, to } = await regions();
     await from.writeBackup("b", pieces(random(3 * chunkSize)));
     const controller = new AbortController();
-    // A source store whose chunk stream aborts the copy after its first chunk.
+    // A source store whose stream of chunk runs aborts the copy after its first run.
     const flaky = {
       regionId: from.regionId,
       readManifest: (id: string) => from.readManifest(id),
-      async *readChunks(chunks: ChunkRef[]) {
-        for await (const chunk of from.readChunks(chunks)) {
-          yield chunk;
+      async *readChunkRuns(chunks: ChunkRef[]) {
+        for await (const run of from.readChunkRuns(chunks)) {
+          yield run;
           controller.abort();
         }
       },
