@@ -141,7 +141,7 @@ async function main() {
   return outcomes.every((o) => o.status === "ok") ? 0 : 1;
 }
 
-/** Issue rows whose benchmark ran (or was not selected in a full run) without recording a goal row. */
+/** Issue rows whose benchmark ran (and passed, failed or crashed) without recording a goal row. */
 function unrecorded(outcomes: { name: string; status: string }[]): GoalRow[] {
   const recorded = new Set(goalRows().map((r) => r.benchmark));
   const ran = new Map(outcomes.map((o) => [o.name, o.status]));

@@ -58,6 +58,8 @@ builder.queryField("vaults", (t) =>
         return pageOf(
           ctx.services.db.vault.findMany({
             ...page,
+            // The page and its relations (mirror, replication, the source's counter) in one statement.
+            relationLoadStrategy: "join",
             where: { AND: [vaultWhere(accountOf(ctx), filter), after] },
             orderBy: [{ createdAt: "asc" }, { id: "asc" }],
           }),
