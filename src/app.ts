@@ -1,5 +1,5 @@
 // The HTTP face of the gateway: GraphQL (with GraphiQL and SSE subscriptions) at /graphql, /health, /ready.
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { createGraphQLError, createYoga } from "graphql-yoga";
 import { createAdminRoutes } from "./api/adminRoutes.ts";
 import { type ApiKeyCache, createApiKeyCache } from "./api/apiKeyCache.ts";
@@ -125,8 +125,10 @@ export function createHttpServer(services: Services, drain: Drain = createDrain(
   const yoga = createGateway(services, { drain, guard });
   const running = new RequestCount();
   const adminRoutes = createAdminRoutes(services, guard);
+  // While stopping, every response ends its connection, so keep-alive clients move to another replica: those that
+  // start then, and those running when the stop begins.
+  drain.signal.addEventListener("abort", () => running.endConnections(), { once: true });
   const server = createServer(async (req, res) => {
-    // While stopping, every response ends its connection, so keep-alive clients move to another replica.
     if (drain.draining) res.setHeader("connection", "close");
     // Every response names its request; GraphQL's request log (src/api/requestLog.ts) takes the same id.
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
@@ -155,16 +157,20 @@ export function createHttpServer(services: Services, drain: Drain = createDrain(
 }
 
 class RequestCount {
-  private count = 0;
+  private open = new Set<ServerResponse>();
   private waiters: (() => void)[] = [];
-  track(res: { once(event: "close", listener: () => void): unknown }) {
-    this.count += 1;
+  track(res: ServerResponse) {
+    this.open.add(res);
     res.once("close", () => {
-      this.count -= 1;
-      if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+      this.open.delete(res);
+      if (this.open.size === 0) for (const wake of this.waiters.splice(0)) wake();
     });
   }
+  /** Running responses that have not sent their headers yet will close their connection once sent. */
+  endConnections() {
+    for (const res of this.open) if (!res.headersSent) res.setHeader("connection", "close");
+  }
   idle(): Promise<void> {
-    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+    return this.open.size === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
   }
 }

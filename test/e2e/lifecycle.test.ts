@@ -73,8 +73,8 @@ afterAll(async () => {
 });
 
 /** A request whose body is only half sent: the server is running it until `finish()` sends the rest. */
-async function heldRequest(port: number) {
-  const body = JSON.stringify({ query: "{ __typename }" });
+async function heldRequest(port: number, key = ADMIN_KEY, query = "{ __typename }") {
+  const body = JSON.stringify({ query });
   const socket = connect(port, "127.0.0.1");
   await once(socket, "connect");
   let received = "";
@@ -90,14 +90,15 @@ async function heldRequest(port: number) {
     socket.on("data", look);
   });
   socket.write(
-    `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${ADMIN_KEY}\r\n` +
+    `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer ${key}\r\n` +
       `Expect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
   );
   await continued;
   socket.write(body.slice(0, 5));
   return {
+    /** Sends the rest (without half-closing: Node would abort the request) and reads until the server closes. */
     async finish() {
-      socket.end(body.slice(5));
+      socket.write(body.slice(5));
       await ended;
       const final = received.slice(received.lastIndexOf("HTTP/1.1 "));
       return { status: Number(final.split(" ")[1]), text: received };
@@ -126,7 +127,7 @@ async function readyTurns503(base: string, boundMs = 3000): Promise<{ ms: number
 }
 
 describe("stopping on SIGTERM, as a container runtime does", () => {
-  it("npm start: /ready 503 at once, new requests 503, a running subscription completes, exit 0", async () => {
+  it("npm start: /ready 503 at once, new requests 503, a running request finishes, a subscription completes, exit 0", async () => {
     const apiKey = await createAccount(full.base, ADMIN_KEY, "lifecycle");
     const gql = client(full.base, apiKey);
     const created = await gql(`mutation { createBackupClient(input: { regionId: "cn-hangzhou", ecsInstanceId: "i-1",
@@ -153,8 +154,11 @@ describe("stopping on SIGTERM, as a container runtime does", () => {
         events += chunk.value;
       }
     })();
+    // A request in flight when the signal comes: started (headers read), its body still on the way.
+    const inFlight = await heldRequest(full.port, apiKey, "{ vaults(first: 5) { totalCount } }");
     const exit = exited(full.proc);
 
+    const signalledAt = Date.now();
     process.kill(full.proc.child.pid!, "SIGTERM");
     const ready = await readyTurns503(full.base);
     expect(ready.body).toEqual({ ready: false, stopping: true });
@@ -168,8 +172,15 @@ describe("stopping on SIGTERM, as a container runtime does", () => {
     expect(refused.headers.get("retry-after")).toBe("1");
     expect(JSON.stringify(await refused.json())).toContain("SHUTTING_DOWN");
     expect(await streamEnded).toContain("event: complete");
+    // The process waits for the request in flight, which is answered in full (the database is still there for it).
+    expect(full.proc.child.exitCode).toBeNull();
+    const finished = await inFlight.finish();
+    expect(finished.status, finished.text).toBe(200);
+    expect(finished.text).toMatch(/\{"data":\{"vaults":\{"totalCount":2\}\}\}/);
+    expect(finished.text.toLowerCase()).toContain("connection: close");
 
-    const { code, ms } = await exit;
+    const { code } = await exit;
+    const ms = Date.now() - signalledAt;
     expect(code, log(full.proc)).toBe(0);
     expect(ms).toBeLessThan(20_000);
     expect(full.proc.lines.join("\n")).toContain("SIGTERM: stopping");

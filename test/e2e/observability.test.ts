@@ -3,7 +3,9 @@
 // The README tour runs against the API while /metrics is scraped; then every log line of both processes is read:
 // JSON, the request ids carried into the jobs, and none of the secrets the run used.
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,6 +29,8 @@ const secrets = {
   s3Secret: `s3-${hex()}`,
   hanaPassword: "Tour-Passw0rd!",
   apiKey: "",
+  /** The whsec_ secret createWebhook shows once; the worker signs every delivery with it. */
+  webhookSecret: "",
 };
 const admin = { authorization: `Bearer ${secrets.adminKey}` };
 const started = new Set<GatewayProcess>();
@@ -38,6 +42,11 @@ let api: GatewayProcess;
 let worker: GatewayProcess;
 let baseUrl: string;
 let workerMetricsUrl: string;
+/** A webhook receiver on loopback: the tour's restore is announced to it. */
+let receiver: Server;
+let receiverUrl: string;
+const received: string[] = [];
+let restoreAnnounced: Promise<void>;
 
 /** Every request the test sends to the API carries an id of its own; the id of each operation is kept. */
 const sent: { id: string; body: string; echoed: string | null }[] = [];
@@ -48,6 +57,19 @@ beforeAll(async () => {
   await freshSimulatorDatabase("observability");
   storageDir = mkdtempSync(path.join(tmpdir(), "mvg-observability-"));
   s3 = await startS3Server({ dir: path.join(storageDir, "s3"), buckets: ["obs-a", "obs-b"] });
+  let announce: () => void;
+  restoreAnnounced = new Promise<void>((resolve) => (announce = resolve));
+  receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      received.push(body);
+      res.writeHead(200).end();
+      if (body.includes('"RESTORE_COMPLETED"')) announce();
+    });
+  }).listen(0, "127.0.0.1");
+  await once(receiver, "listening");
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`;
   const store = (bucket: string) =>
     `s3://S3RVER:${secrets.s3Secret}@${bucket}/mvg?endpoint=${encodeURIComponent(s3.endpoint)}&region=us-east-1&forcePathStyle=true`;
   const env = {
@@ -62,6 +84,8 @@ beforeAll(async () => {
     SECRET_KEY: secrets.secretKey,
     HISTORICAL_SYNC_DELAY_MS: "1000",
     LOG_LEVEL: "debug",
+    // The receiver is on loopback.
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
   };
   const [port, metricsPort] = [await freePort(), await freePort()];
   baseUrl = `http://127.0.0.1:${port}`;
@@ -98,6 +122,8 @@ afterAll(async () => {
   globalThis.fetch = plainFetch;
   await killAll(started);
   await s3?.close();
+  receiver?.closeAllConnections();
+  await new Promise((resolve) => receiver?.close(resolve));
   await deleteRedisPrefix(prefix);
   if (storageDir) rmSync(storageDir, { recursive: true, force: true });
 });
@@ -141,6 +167,35 @@ async function failOneJob() {
   }
 }
 
+/** Subscribes the tour's account to its restores' completion, on the loopback receiver; the signing secret. */
+async function createWebhook(): Promise<string> {
+  const response = await plainFetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${secrets.apiKey}` },
+    body: JSON.stringify({
+      query: `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) {
+        ... on CreateWebhookPayload { signingSecret } ... on Error { code message } } }`,
+      variables: { input: { url: receiverUrl, events: ["RESTORE_COMPLETED"] } },
+    }),
+  });
+  const body = await response.json();
+  const secret = body.data?.createWebhook?.signingSecret;
+  if (!secret) throw new Error(`createWebhook: ${JSON.stringify(body)}`);
+  return secret;
+}
+
+async function withinMs<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const parsed = (proc: GatewayProcess) => proc.lines.map((line) => JSON.parse(line) as Record<string, any>);
 
 let tour: TourResult;
@@ -155,11 +210,27 @@ describe("observability during the README tour", () => {
     ).toBe(401);
     before = { api: await scrape(`${baseUrl}/metrics`, admin), worker: await scrape(workerMetricsUrl) };
     secrets.apiKey = await createAccount(baseUrl, secrets.adminKey);
+    secrets.webhookSecret = await createWebhook();
     const stopSampling = sampleQueueDepth();
     tour = await runTour(baseUrl, secrets.adminKey, secrets.apiKey);
     const mostBusy = await stopSampling();
     await failOneJob();
-    after = { api: await scrape(`${baseUrl}/metrics`, admin), worker: await scrape(workerMetricsUrl) };
+    // A named operation that fails validation: counted under its name.
+    await plainFetch(`${baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${secrets.apiKey}` },
+      body: JSON.stringify({ query: "query ObservedFailure { noSuchField }" }),
+    });
+    // The restore's webhook is delivered by the worker (bounded: its metrics wait for the attempt's end).
+    await withinMs(restoreAnnounced, 30_000, "the RESTORE_COMPLETED webhook");
+    const webhookJobs = { region: "", queue: "webhooks.delivery", outcome: "completed" };
+    let workerAfter = await scrape(workerMetricsUrl);
+    for (const started = Date.now(); total(workerAfter, "mvg_job_duration_seconds_count", webhookJobs) < 1; ) {
+      if (Date.now() - started > 10_000) throw new Error("no completed webhook delivery in the worker's metrics");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      workerAfter = await scrape(workerMetricsUrl);
+    }
+    after = { api: await scrape(`${baseUrl}/metrics`, admin), worker: workerAfter };
     expect(tour.restore).toMatchObject({ status: "COMPLETE", validation: { status: "SUCCESSFUL" } });
 
     // GraphQL operations by name (the tour's are anonymous: Yoga's plugin calls them "Anonymous") and durations.
@@ -168,6 +239,7 @@ describe("observability during the README tour", () => {
     expect(total(after.api, "graphql_envelop_request_duration_count", { operationName: "Anonymous" })).toBeGreaterThan(
       0,
     );
+    expect(total(after.api, "graphql_envelop_error_result", { operationName: "ObservedFailure" })).toBe(1);
     // Queue depth: jobs were seen waiting or running while the tour ran; the maintenance schedulers wait delayed.
     expect(mostBusy).toBeGreaterThan(0);
     for (const region of [A, B]) {
@@ -212,6 +284,9 @@ describe("observability during the README tour", () => {
     expect(total(after.worker, "mvg_restore_duration_seconds_count", { region: B, status: "COMPLETE" })).toBe(1);
     expect(total(after.worker, "mvg_restore_bytes_total", { region: B })).toBeGreaterThan(0);
     expect(total(after.worker, "mvg_restore_throughput_bytes_per_second_count", { region: B })).toBe(1);
+    // The webhook deliveries' queue (no region's): its depth in the API, its attempts in the worker.
+    expect(samplesOf(after.api, "mvg_queue_jobs", { region: "", queue: "webhooks.delivery" })).toHaveLength(5);
+    expect(total(after.worker, "mvg_job_duration_seconds_count", { queue: "webhooks.delivery" })).toBeGreaterThan(0);
     // Job figures live in the worker, cluster figures in the API: neither repeats the other's.
     expect(samplesOf(after.api, "mvg_job_duration_seconds_count")).toEqual([]);
     expect(samplesOf(after.worker, "mvg_queue_jobs")).toEqual([]);
