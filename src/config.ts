@@ -3,9 +3,15 @@
 // Adding a variable: one line in `variables` (config key, variable name, kind and default from src/configValues.ts).
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import {
+  bytesPerSecond,
+  REGIONAL_VARIABLES,
+  regionalInput,
+  regionalValues,
+  resolveRegional,
+} from "./configRegional.ts";
 import { flag, list, oneOf, optionalText, optionalUrl, text, whole } from "./configValues.ts";
 import { LOG_LEVELS } from "./log/logger.ts";
-import { copyBandwidthFromEnv } from "./transferConfig.ts";
 import type { WebhookConfig } from "./webhookConfig.ts";
 
 export type RegionInfo = { id: string; name: string };
@@ -98,6 +104,8 @@ const variables = {
   storageGcMinAgeMs: ["STORAGE_GC_MIN_AGE_MS", duration(3_600_000)],
   /** Copies running at once per region pair (source → mirror region), across every worker process. */
   copyConcurrencyPerRegionPair: ["COPY_CONCURRENCY_PER_REGION_PAIR", concurrency(4)],
+  /** Bytes/s of copies per region pair, per process, unless COPY_BANDWIDTH_<FROM>__<TO> says otherwise; 0: unlimited. */
+  copyBandwidthLimit: ["COPY_BANDWIDTH_LIMIT", bytesPerSecond],
   /** The least severe log level written: fatal, error, warn, info, debug, trace or silent. */
   logLevel: ["LOG_LEVEL", oneOf(LOG_LEVELS, "info")],
   /** Set: /metrics on this port with no key (not on PORT); unset: on PORT behind the admin key. */
@@ -138,13 +146,17 @@ const variables = {
 
 type Variables = typeof variables;
 type Key = keyof Variables;
-export type Settings = { [K in Key]: z.output<Variables[K][1]> };
 
 const keys = Object.keys(variables) as Key[];
-/** Every environment variable the schema reads (COPY_BANDWIDTH_<FROM>__<TO> aside: its names follow REGIONS). */
+/** Every environment variable the schema reads by name. */
 export const CONFIG_VARIABLES: readonly string[] = keys.map((key) => variables[key][0]);
+/** And by pattern: the names follow REGIONS (src/configRegional.ts). */
+export const CONFIG_VARIABLE_PATTERNS: readonly string[] = REGIONAL_VARIABLES;
 const schema = z
-  .object(Object.fromEntries(keys.map((key) => [key, variables[key][1]])) as { [K in Key]: Variables[K][1] })
+  .object({
+    ...(Object.fromEntries(keys.map((key) => [key, variables[key][1]])) as { [K in Key]: Variables[K][1] }),
+    regional: regionalValues,
+  })
   .superRefine((settings, ctx) => {
     if (settings.nodeEnv !== "production") return;
     // The development values are in this file, hence public: a production start refuses them.
@@ -152,28 +164,34 @@ const schema = z
       ctx.addIssue({ code: "custom", path: ["adminApiKey"], message: "set your own key (NODE_ENV=production)" });
     if (settings.secret === DEVELOPMENT_SECRET)
       ctx.addIssue({ code: "custom", path: ["secret"], message: "set your own secret (NODE_ENV=production)" });
-  });
+  })
+  // Runs once every value is right: the per-region names are checked against REGIONS.
+  .transform(({ regional, copyBandwidthLimit, ...settings }, ctx) => ({
+    ...settings,
+    ...resolveRegional(regional, settings.regions, copyBandwidthLimit, ctx),
+  }));
 
 /** A configuration value is wrong; the message is one line naming the variable (never a secret's value). */
 export class ConfigError extends Error {}
 
 /** Parses and checks the whole configuration; throws ConfigError naming the first bad variable. */
 export function parseConfig(env: NodeJS.ProcessEnv) {
-  const input = Object.fromEntries(keys.map((key) => [key, env[variables[key][0]]]));
+  const input = {
+    ...Object.fromEntries(keys.map((key) => [key, env[variables[key][0]]])),
+    regional: regionalInput(env, new Set(CONFIG_VARIABLES)),
+  };
   const result = schema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const name = variables[issue.path[0] as Key]?.[0] ?? String(issue.path[0]);
+    // A named variable's key, or (per-region variables) the variable's name itself, last in the path.
+    const name = variables[issue.path[0] as Key]?.[0] ?? String(issue.path.at(-1));
     throw new ConfigError(`${name}: ${issue.message}`);
   }
-  const { secret, ...settings } = result.data as Settings;
-  let copyBandwidth: ReturnType<typeof copyBandwidthFromEnv>;
-  try {
-    /** Bytes/s of copies per region pair, per process (src/transferConfig.ts); unset: unlimited. */
-    copyBandwidth = copyBandwidthFromEnv(env, settings.regions);
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
-  }
+  /**
+   * storageSpecs: each region's STORAGE_<REGION> store (absent: the folder STORAGE_DIR/<region>); copyBandwidth:
+   * bytes/s of copies per region pair, per process (src/transferConfig.ts).
+   */
+  const { secret, ...settings } = result.data;
   /** Webhook delivery: timeouts, retries, the SSRF guard's operator switch. */
   const webhooks: WebhookConfig = {
     allowPrivateNetworks: settings.webhookAllowPrivateNetworks,
@@ -197,7 +215,6 @@ export function parseConfig(env: NodeJS.ProcessEnv) {
       /** Storage GC: one sweep of a region's store at a time. */
       maintenance: 1,
     },
-    copyBandwidth,
     webhooks,
   };
 }

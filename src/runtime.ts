@@ -66,14 +66,10 @@ export async function prepareRuntime(
 }
 
 /** The blob stores of the regions this process serves answer (STORAGE_<REGION> or STORAGE_DIR), or one line. */
-export async function checkStorage(
-  config: Config,
-  regionIds: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<void> {
+export async function checkStorage(config: Config, regionIds: readonly string[]): Promise<void> {
   let storage: ReturnType<typeof createRegionalStorage> | undefined;
   try {
-    storage = createRegionalStorage(config, env);
+    storage = createRegionalStorage(config);
     await checkRegionalStorage(storage, regionIds);
   } catch (error) {
     if (error instanceof StorageError) throw new StartupError(error.message);

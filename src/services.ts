@@ -18,7 +18,6 @@ import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend 
 import { RegionQueues } from "./queue/queues.ts";
 import { createBandwidth } from "./storage/bandwidth.ts";
 import { RegionalStorage } from "./storage/regionalStorage.ts";
-import { regionStorageSpecs } from "./storage/storageConfig.ts";
 
 type Health = "ok" | "unavailable";
 
@@ -88,16 +87,9 @@ export async function createServices(overrides: Partial<Config> = {}): Promise<S
   };
 }
 
-/** Each region's blob store: the one STORAGE_<REGION> names, else a directory under STORAGE_DIR. */
-export function createRegionalStorage(
-  config: Pick<Config, "storageDir" | "regions">,
-  env: NodeJS.ProcessEnv = process.env,
-): RegionalStorage {
-  const specs = regionStorageSpecs(
-    config.regions.map((region) => region.id),
-    env,
-  );
-  return new RegionalStorage(config.storageDir, { specs });
+/** Each region's blob store: the one STORAGE_<REGION> names (parsed with the configuration), else a directory under STORAGE_DIR. */
+export function createRegionalStorage(config: Pick<Config, "storageDir" | "storageSpecs">): RegionalStorage {
+  return new RegionalStorage(config.storageDir, { specs: config.storageSpecs });
 }
 
 async function redisBackends(url: string, prefix: string) {

@@ -4,7 +4,13 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONFIG_VARIABLES, ConfigError, DEVELOPMENT_ADMIN_API_KEY, parseConfig } from "../src/config.ts";
+import {
+  CONFIG_VARIABLE_PATTERNS,
+  CONFIG_VARIABLES,
+  ConfigError,
+  DEVELOPMENT_ADMIN_API_KEY,
+  parseConfig,
+} from "../src/config.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -72,6 +78,15 @@ describe("configuration", () => {
     for (const name of CONFIG_VARIABLES.filter((n) => !freeText.includes(n) && !lists.includes(n))) {
       expect(refusal({ [name]: "1.5 x" }), name).toMatch(new RegExp(`^${name}: `));
     }
+    // The per-region variables, one of each pattern (names follow REGIONS).
+    const perRegion = {
+      "STORAGE_<REGION>": "STORAGE_CN_SHANGHAI",
+      "COPY_BANDWIDTH_<FROM>__<TO>": "COPY_BANDWIDTH_CN_HANGZHOU__CN_SHANGHAI",
+    };
+    expect(Object.keys(perRegion)).toEqual(CONFIG_VARIABLE_PATTERNS);
+    for (const name of Object.values(perRegion)) {
+      expect(refusal({ [name]: "1.5 x" }), name).toMatch(new RegExp(`^${name}: `));
+    }
     expect(refusal({ LOG_LEVEL: "verbose" })).toBe(
       'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")',
     );
@@ -84,7 +99,8 @@ describe("configuration", () => {
 
   it("README's configuration table names every variable", () => {
     const readme = readFileSync(path.join(root, "README.md"), "utf8");
-    expect(CONFIG_VARIABLES.filter((name) => !readme.includes(`| \`${name}\``))).toEqual([]);
+    const all = [...CONFIG_VARIABLES, ...CONFIG_VARIABLE_PATTERNS];
+    expect(all.filter((name) => !readme.includes(`| \`${name}\``))).toEqual([]);
   });
 
   it("a URL is checked without echoing it (it may carry a password)", () => {
@@ -92,6 +108,38 @@ describe("configuration", () => {
     expect(message).toMatch(/^DATABASE_URL: must be a postgresql: or postgres: URL/);
     expect(message).not.toContain("hunter2");
     expect(refusal({ REDIS_URL: "hunter2" })).not.toContain("hunter2");
+    // A region's store: the s3:// URL carries the access key and the secret.
+    // An unencoded "/" or "?" in the secret ends the host early: the bucket check must not echo the key as a bucket.
+    const values = ["s3://AKIDHUNTER:hunter2@Bad_Bucket", "s3://AKIDHUNTER:hunter2@bucket?bad=1", "hunter2"];
+    for (const value of [...values, "s3://AKIDHUNTER:2024/hunter2@bucket", "s3://AKIDHUNTER:2024?hunter2@bucket"]) {
+      const storage = refusal({ STORAGE_CN_HANGZHOU: value });
+      expect(storage).toMatch(/^STORAGE_CN_HANGZHOU: /);
+      expect(storage).not.toMatch(/hunter2|AKIDHUNTER/);
+    }
+  });
+
+  it("reads the default and per-pair limits from the environment, refusing unknown regions", () => {
+    const REGIONS = "cn-hangzhou,eu-central-1";
+    const copyBandwidth = (env: NodeJS.ProcessEnv) => parseConfig({ REGIONS, ...env }).copyBandwidth;
+    expect(copyBandwidth({})).toEqual({ defaultBytesPerSecond: null, perPair: {} });
+    expect(
+      copyBandwidth({
+        COPY_BANDWIDTH_LIMIT: "1000",
+        COPY_BANDWIDTH_CN_HANGZHOU__EU_CENTRAL_1: "500",
+        COPY_BANDWIDTH_EU_CENTRAL_1__CN_HANGZHOU: "0",
+        COPY_BANDWIDTH_CN_HANGZHOU__CN_HANGZHOU: " ",
+      }),
+    ).toEqual({
+      defaultBytesPerSecond: 1000,
+      perPair: { "cn-hangzhou>eu-central-1": 500, "eu-central-1>cn-hangzhou": null },
+    });
+    expect(() => copyBandwidth({ COPY_BANDWIDTH_CN_HANGZHO__EU_CENTRAL_1: "5" })).toThrow(
+      /^COPY_BANDWIDTH_CN_HANGZHO__EU_CENTRAL_1: expected COPY_BANDWIDTH_<FROM>__<TO> of configured regions/,
+    );
+    expect(() => copyBandwidth({ COPY_BANDWIDTH_LIMIT: "-1" })).toThrow(/^COPY_BANDWIDTH_LIMIT: /);
+    expect(() => copyBandwidth({ COPY_BANDWIDTH_CN_HANGZHOU__EU_CENTRAL_1: "5 MB" })).toThrow(
+      /^COPY_BANDWIDTH_CN_HANGZHOU__EU_CENTRAL_1: must be a whole number/,
+    );
   });
 
   it("NODE_ENV=production refuses the development admin key and secret", () => {

@@ -20,7 +20,6 @@ export {
   type FileStorageSpec,
   parseStorageUrl,
   type RegionStorageSpec,
-  regionStorageSpecs,
   type S3StorageSpec,
   StorageConfigError,
   type StorageSpec,

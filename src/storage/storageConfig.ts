@@ -1,7 +1,8 @@
 // Per-region storage configuration: STORAGE_<REGION> (region id upper-cased, '-' → '_') holds
 // `s3://<accessKeyId>:<secretAccessKey>@<bucket>/<prefix>?endpoint=…&region=…&forcePathStyle=true` or
 // `file:///abs/path`; unset, the region's file store lives under STORAGE_DIR/<region> as before.
-// Pure: takes the environment as an argument. Errors name the variable and never echo a secret.
+// Pure: parses one value. The configuration schema (src/configRegional.ts) reads the variables and names the variable in
+// its one-line refusal; the reasons here never echo a secret.
 import { StorageError } from "./errors.ts";
 
 export type FileStorageSpec = { kind: "file"; dir: string };
@@ -24,7 +25,7 @@ export type StorageSpec = FileStorageSpec | S3StorageSpec;
 /** A region's spec plus the variable it came from (for error messages). */
 export type RegionStorageSpec = StorageSpec & { variable: string };
 
-/** The configuration is malformed; the message names the variable, never the secret. */
+/** A value is malformed; the message says why (never the value's credentials), the schema adds the variable. */
 export class StorageConfigError extends StorageError {}
 
 /** `cn-hangzhou` → `STORAGE_CN_HANGZHOU`. */
@@ -35,10 +36,10 @@ export function storageVariable(regionId: string): string {
 const bucketPattern = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const s3Params = new Set(["endpoint", "region", "forcePathStyle"]);
 
-/** Parses one variable's value; throws StorageConfigError naming `variable`. */
-export function parseStorageUrl(variable: string, value: string): StorageSpec {
+/** Parses one variable's value; throws StorageConfigError saying why. */
+export function parseStorageUrl(value: string): StorageSpec {
   const fail = (why: string): never => {
-    throw new StorageConfigError(`${variable}: ${why}`);
+    throw new StorageConfigError(why);
   };
   let url: URL;
   try {
@@ -57,10 +58,12 @@ export function parseStorageUrl(variable: string, value: string): StorageSpec {
   }
   if (url.protocol !== "s3:") return fail(`unsupported scheme "${url.protocol}" (use s3: or file:)`);
 
+  // Credentials first: with a reserved character left unencoded in them (s3://AK:123/x@bucket), the host is part of
+  // the credentials and must not be echoed as a bucket name.
+  if (!url.username || !url.password) fail("credentials missing: s3://<accessKeyId>:<secretAccessKey>@<bucket>");
   const bucket = url.hostname;
   if (!bucketPattern.test(bucket)) fail(`"${bucket}" is not a valid bucket name`);
   if (url.port) fail("the bucket has no port: put the server in ?endpoint=");
-  if (!url.username || !url.password) fail("credentials missing: s3://<accessKeyId>:<secretAccessKey>@<bucket>");
   let accessKeyId = "";
   let secretAccessKey = "";
   try {
@@ -98,21 +101,6 @@ export function parseStorageUrl(variable: string, value: string): StorageSpec {
   // Most self-hosted S3-compatible servers only answer path-style requests, so default to it with an endpoint.
   const forcePathStyle = style === null ? endpoint !== undefined : style === "true";
   return { kind: "s3", bucket, prefix, endpoint, region, forcePathStyle, accessKeyId, secretAccessKey };
-}
-
-/** The spec of every region whose STORAGE_<REGION> is set (non-empty); the others use the default file store. */
-export function regionStorageSpecs(
-  regionIds: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-): Map<string, RegionStorageSpec> {
-  const specs = new Map<string, RegionStorageSpec>();
-  for (const regionId of regionIds) {
-    const variable = storageVariable(regionId);
-    const value = env[variable];
-    if (value === undefined || value.trim() === "") continue;
-    specs.set(regionId, { ...parseStorageUrl(variable, value), variable });
-  }
-  return specs;
 }
 
 /** Where a spec points, for logs and errors: never the credentials. */

@@ -12,7 +12,6 @@ import { createRegionWorker } from "../../../src/queue/regionWorker.ts";
 import { createBandwidth } from "../../../src/storage/bandwidth.ts";
 import type { Manifest, RegionBlobStore } from "../../../src/storage/blobStore.ts";
 import { RegionalStorage } from "../../../src/storage/regionalStorage.ts";
-import { copyBandwidthFromEnv } from "../../../src/transferConfig.ts";
 import { pieces, random } from "../../storage/helpers.ts";
 import { uuidOf } from "../../support/fixtures.ts";
 import { ADMIN_KEY, startTestGateway, type TestGateway } from "../../support/gateway.ts";
@@ -258,28 +257,6 @@ describe("bandwidth: COPY_BANDWIDTH_LIMIT and COPY_BANDWIDTH_<FROM>__<TO>", () =
     expect(limitedMs).toBeGreaterThanOrEqual(1800);
     expect(limitedMs).toBeLessThan(4000);
     expect(freeMs).toBeLessThan(limitedMs / 2);
-  });
-
-  it("reads the default and per-pair limits from the environment, refusing unknown regions", () => {
-    const regions = [{ id: "cn-hangzhou" }, { id: "eu-central-1" }];
-    expect(copyBandwidthFromEnv({}, regions)).toEqual({ defaultBytesPerSecond: null, perPair: {} });
-    expect(
-      copyBandwidthFromEnv(
-        {
-          COPY_BANDWIDTH_LIMIT: "1000",
-          COPY_BANDWIDTH_CN_HANGZHOU__EU_CENTRAL_1: "500",
-          COPY_BANDWIDTH_EU_CENTRAL_1__CN_HANGZHOU: "0",
-        },
-        regions,
-      ),
-    ).toEqual({
-      defaultBytesPerSecond: 1000,
-      perPair: { "cn-hangzhou>eu-central-1": 500, "eu-central-1>cn-hangzhou": null },
-    });
-    expect(() => copyBandwidthFromEnv({ COPY_BANDWIDTH_CN_HANGZHO__EU_CENTRAL_1: "5" }, regions)).toThrow(
-      /COPY_BANDWIDTH_CN_HANGZHO__EU_CENTRAL_1/,
-    );
-    expect(() => copyBandwidthFromEnv({ COPY_BANDWIDTH_LIMIT: "-1" }, regions)).toThrow(/COPY_BANDWIDTH_LIMIT/);
   });
 });
 
