@@ -5,13 +5,14 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type pg from "pg";
 import { hashApiKey } from "../src/domain/accounts.ts";
-import { createServices } from "../src/services.ts";
+
 import { createCountingDb } from "../test/support/countingDb.ts";
 import { type Benchmark, BenchmarkFailure } from "./lib/benchmark.ts";
 import { dropBenchDatabase, freshBenchDatabase, withClient } from "./lib/database.ts";
 import { int, ms, ratio, table } from "./lib/format.ts";
 import { type LoadResult, runLoad } from "./lib/load.ts";
 import { graphql, startServer } from "./lib/server.ts";
+import { benchServices } from "./lib/services.ts";
 
 const DATABASE = "mvg_bench_windows";
 const MIRRORS = 40;
@@ -105,7 +106,7 @@ export const recoveryWindowsBench: Benchmark = {
       `  seeded ${int(MIRRORS)} mirrors, ${int(backups)} backups (${int(backups / MIRRORS)} per source database) ` +
         `in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
-    const services = await createServices({ databaseUrl, queuePrefix: `mvg-bench-windows-${process.pid}` });
+    const services = await benchServices({ databaseUrl, queuePrefix: `mvg-bench-windows-${process.pid}` });
     const server = await startServer(services);
     const counting = createCountingDb(databaseUrl);
     const originalDb = services.db;

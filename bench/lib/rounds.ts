@@ -16,10 +16,13 @@ const envNumber = (name: string, fallback: number) => {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 
-/** BENCH_ROUNDS (default 3) rounds of every case, each BENCH_ROUND_MS (default 2,000 ms) after a short warm-up. */
-export async function loadInRounds(cases: LoadCase[]): Promise<Map<string, LoadResult[]>> {
+/**
+ * BENCH_ROUNDS (default 3) rounds of every case, each BENCH_ROUND_MS (default: `roundMs`, else 2,000 ms) after a
+ * short warm-up.
+ */
+export async function loadInRounds(cases: LoadCase[], roundMs = 2_000): Promise<Map<string, LoadResult[]>> {
   const rounds = envNumber("BENCH_ROUNDS", 3);
-  const durationMs = envNumber("BENCH_ROUND_MS", 2_000);
+  const durationMs = envNumber("BENCH_ROUND_MS", roundMs);
   const results = new Map<string, LoadResult[]>(cases.map((c) => [c.name, []]));
   for (let round = 0; round < rounds; round += 1) {
     for (const { name, ...options } of cases) {

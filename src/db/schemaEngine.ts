@@ -41,7 +41,7 @@ const filters = { externalTables: [], externalEnums: [] };
 
 /**
  * The pg adapter runs a migration script by splitting it at every `;`, which cuts a function body (`$$ ... $$`,
- * prisma/counters.sql) apart. Sent whole as one simple query, PostgreSQL runs it as `prisma migrate deploy` would,
+ * the vault_counters migration) apart. Sent whole as one simple query, PostgreSQL runs it as `prisma migrate deploy` would,
  * and all of it or none (one implicit transaction).
  */
 function wholeScripts(factory: PrismaPg): PrismaPg {

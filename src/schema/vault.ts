@@ -28,7 +28,7 @@ export const Vault = builder.prismaNode("Vault", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     sourceVault: t.relation("sourceVault", { nullable: true, description: "set on a MIRROR" }),
     mirror: t.relation("mirror", { nullable: true, description: "set on a SOURCE that has a mirror" }),
-    // Counters the database keeps on the vault's row (prisma/counters.sql): no query of their own.
+    // Counters the database keeps on the vault's row (migration vault_counters): no query of their own.
     backupCount: t.exposeInt("backupCount", {
       description: "backups stored in this vault (for a mirror: the copies it holds)",
     }),
@@ -58,6 +58,8 @@ builder.queryField("vaults", (t) =>
         return pageOf(
           ctx.services.db.vault.findMany({
             ...page,
+            // The page and its relations (mirror, replication, the source's counter) in one statement.
+            relationLoadStrategy: "join",
             where: { AND: [vaultWhere(accountOf(ctx), filter), after] },
             orderBy: [{ createdAt: "asc" }, { id: "asc" }],
           }),

@@ -16,6 +16,26 @@ function schemaDump(url: string): string {
     .join("\n");
 }
 
+/** The definitions of the functions and triggers a database holds (its own, in schema public). */
+async function triggersOf(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const functions = await client.query<{ def: string }>(
+      `select pg_get_functiondef(p.oid) as def from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = 'public' order by p.proname`,
+    );
+    const triggers = await client.query<{ def: string }>(
+      `select pg_get_triggerdef(t.oid) as def from pg_trigger t join pg_class c on c.oid = t.tgrelid
+       join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and not t.tgisinternal
+       order by t.tgname`,
+    );
+    return [...functions.rows, ...triggers.rows].map((row) => `${row.def};`).join("\n");
+  } finally {
+    await client.end();
+  }
+}
+
 describe("migrations", () => {
   it("build the same database as schema.prisma describes", async () => {
     const migrated = await freshDatabase("migrations_applied");
@@ -25,8 +45,10 @@ describe("migrations", () => {
     await client.connect();
     try {
       await client.query(await diffSql(null, readFileSync(schemaPath, "utf8")));
-      // What schema.prisma can't say (the Vault counters' triggers), as the migrations must leave it.
-      await client.query(readFileSync(new URL("../../prisma/counters.sql", import.meta.url), "utf8"));
+      // What schema.prisma can't say (the Vault counters' functions and triggers) has one source, the migrations
+      // (vault_counters): copied over as the migrated database holds them. Their behaviour is tested by
+      // test/api/listingCost.test.ts (the counters against counting the rows).
+      await client.query(await triggersOf(migrated));
     } finally {
       await client.end();
     }

@@ -184,8 +184,8 @@ export type HistoricalSyncResult =
   | { skipped: "mirror deleted" };
 
 /**
- * Runs one attempt of a mirror's historical sync: start (one statement), sweep the region (every other sync of the
- * region that is due starts now, in one more statement, rather than when the queue gets to its own job), copy what
+ * Runs one attempt of a mirror's historical sync: sweep the region (every other sync of the region that is due
+ * starts now, in one statement, rather than when the queue gets to its own job), start (one statement), copy what
  * is left, complete. Most mirrors have little or nothing to copy, so that and one event are all their sync costs.
  * `onProgress` gets 0..100. `regionId` is the region whose due syncs to sweep (the worker's; by default the
  * mirror's).
@@ -196,6 +196,10 @@ export async function runHistoricalSync(
   onProgress: (percent: number) => Promise<void>,
   options: { regionId?: string } = {},
 ): Promise<HistoricalSyncResult> {
+  // The worker's region is swept first, before this mirror's own lease and start: in a burst, the syncs falling due
+  // together start when the first of their jobs runs, not after its own start's transaction (at 10,000 mirrors due
+  // at once under load that made the sweep ~0.5 s later). This mirror's own sync is left to its start below.
+  if (options.regionId) await sweepDueHistoricalSyncs(ports, options.regionId, mirrorVaultId);
   // One run of a mirror's sync at a time; a failed attempt says why on the replication while it is retried.
   return withWorkLease(ports, workKeys.historicalSync(mirrorVaultId), async (lease) => {
     try {
@@ -224,9 +228,9 @@ async function runHolding(
 ): Promise<HistoricalSyncResult> {
   const { db, events } = ports;
   const start = await startHistoricalSync(ports, mirrorVaultId, ports.clock.now());
-  // Even when this mirror's sync was started by an earlier sweep (or is gone): the queue may be behind.
-  const sweepRegion = options.regionId ?? start?.regionId;
-  if (sweepRegion) await sweepDueHistoricalSyncs(ports, sweepRegion, mirrorVaultId);
+  // Even when this mirror's sync was started by an earlier sweep (or is gone): the queue may be behind. A worker's
+  // region was swept before the lease (runHistoricalSync); without one, the mirror's region is swept now.
+  if (!options.regionId && start?.regionId) await sweepDueHistoricalSyncs(ports, start.regionId, mirrorVaultId);
   if (!start) {
     const replication = await db.replication.findUnique({
       where: { mirrorVaultId },
