@@ -31,7 +31,7 @@ export const copyLag: Benchmark = {
   description: `copy landed − backup completed over ${BACKUPS} backups in a row (goal p99 < ${GOAL_P99_MS} ms)`,
   async run() {
     const started = performance.now();
-    const gw = await startTestGateway("bench_copy_lag", {}, { workerRegions: [A, B] });
+    const gw = await startTestGateway("bench_copy_lag", { historicalSyncDelayMs: 200 }, { workerRegions: [A, B] });
     try {
       const { apiKey: key } = await gw.createAccount("bench");
       const vault = await createSourceVault(gw, key, A, "bench-lag");

@@ -1,7 +1,7 @@
 // Memory during a backup and a restore of 1 GiB (issue 10): each phase runs in a child process of its own
-// (bench/lib/memoryChild.ts) and reports its peak RSS (getrusage maxrss, which counts every thread and the pack and
-// read buffers outside the V8 heap). The baseline is the same child doing nothing but load the same modules: the
-// figure is the peak of the phase, the goal is on that peak (< 256 MB), not on the rise.
+// (bench/lib/memoryChild.ts) and reports its peak RSS (VmHWM of its own address space: every thread, the V8 heap and
+// the pack and read buffers outside it). The baseline is the same child doing nothing but load the same modules:
+// the figure is the peak of the phase, the goal is on that peak (< 256 MB), not on the rise.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,7 +21,8 @@ type PhaseResult = { phase: string; bytes: number; seconds: number; peakRss: num
 
 async function runPhase(phase: string, dir: string): Promise<PhaseResult> {
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", child, phase, dir], {
-    env: { ...process.env, BENCH_MEMORY_MB: String(MEGABYTES) },
+    // A plain environment: nothing the benchmarks before this one set (or the harness's loader) leaks in.
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", BENCH_MEMORY_MB: String(MEGABYTES) },
     maxBuffer: 16 * MB,
   });
   const line = stdout.trim().split("\n").at(-1) ?? "";

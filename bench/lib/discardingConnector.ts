@@ -1,6 +1,8 @@
-// A HANA connector whose recover reads every stream of the chain through the gateway's own parser (openBackup:
-// header, every entry, the trailer's count) and discards the rows, for the restore row that measures the gateway's
-// path without the simulator's SQL. It remembers the digest the streams say the database has at the reached
+// A HANA connector that discards what it recovers, for the restore row that measures the gateway's own path (plan,
+// job, FETCHING: every chunk read from the mirror's store, verified and staged; then the staged streams handed to
+// the connector) without the simulator's SQL. It reads every byte of every stream: the header line of each (through
+// the gateway's parser, openBackup), the LOG backups' commits (to know the reached position), and the data backups'
+// rows, which it neither parses nor keeps. It remembers the digest the streams say the database has at the reached
 // position, and computeDigest answers it for that database, so the gateway's validation runs as usual.
 import type { HanaConnector, RecoverResult } from "../../src/hana/connector.ts";
 import { openBackup } from "../../src/hana/ndjson.ts";
@@ -24,12 +26,13 @@ export function discardRecoveredRows(hana: HanaConnector): () => void {
       const opened = await openBackup(stream, types);
       try {
         if (opened.header.kind === "DATA") {
-          for await (const _row of opened.entries) {
-            // discarded
-          }
           reached.reachedPosition = BigInt(opened.header.logPositionEnd);
           reached.reachedTime = opened.header.commitTime ? new Date(opened.header.commitTime) : null;
           digest = opened.header.digest;
+          // The rows: every byte read, none kept (not parsed either: the sink has no use for them).
+          for await (const _ of stream) {
+            // discarded
+          }
           continue;
         }
         for await (const commit of opened.entries as AsyncIterable<{

@@ -1,11 +1,12 @@
 // The child process of bench/memory.ts: one phase of the data path on a backup of BENCH_MEMORY_MB (1 GiB by default)
-// in its own process, so its peak RSS (getrusage maxrss) is the phase's alone. Prints one JSON line.
+// in its own process, so its peak RSS (VmHWM) is the phase's alone. Prints one JSON line.
 //   backup <dir>:  a COMPLETE backup in the simulator's NDJSON format, generated on the fly, written into region A's
 //                  file store (content-defined chunks, packs, fsync), then copied to region B's store (copyBackup).
 //   idle <dir>:    nothing: the modules loaded (the baseline).
 //   restore <dir>: the worker's restore path from region B's store: FETCHING (fetchChain stages every chunk, verified),
 //                  then the staged stream parsed entry by entry (openBackup) into a sink that discards the rows.
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fetchChain, stagedChain } from "../../src/domain/restores/chainStreams.ts";
@@ -48,6 +49,16 @@ async function* backupStream(bytes: number): AsyncGenerator<Uint8Array> {
   yield encodeLines([trailer(rows)]);
 }
 
+/**
+ * This process's peak RSS: VmHWM, the high-water mark of its own address space (getrusage's maxrss would not do: on
+ * Linux it survives execve, so a child forked from a large parent starts with the parent's peak).
+ */
+async function peakRss(): Promise<number> {
+  const status = await readFile("/proc/self/status", "utf8").catch(() => "");
+  const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+  return kb ? Number(kb) * 1024 : process.resourceUsage().maxRSS * 1024;
+}
+
 async function main() {
   const [phase, dir] = process.argv.slice(2);
   const megabytes = Number(process.env.BENCH_MEMORY_MB ?? 1024);
@@ -83,8 +94,9 @@ async function main() {
   } else if (phase !== "idle") {
     throw new Error(`unknown phase ${phase}`);
   }
-  const { maxRSS } = process.resourceUsage();
-  console.log(JSON.stringify({ phase, bytes, seconds: (performance.now() - started) / 1000, peakRss: maxRSS * 1024 }));
+  console.log(
+    JSON.stringify({ phase, bytes, seconds: (performance.now() - started) / 1000, peakRss: await peakRss() }),
+  );
 }
 
 main().then(

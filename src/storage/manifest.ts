@@ -7,14 +7,36 @@ import { assertHash } from "./keys.ts";
 
 export const MANIFEST_VERSION = 2;
 
-const manifestSchema = z.object({
+// The head is checked with a schema; the chunk list (hundreds of thousands of entries for a large backup) by a
+// plain loop over the parsed objects, which are kept as they are rather than copied.
+const headSchema = z.object({
   version: z.union([z.literal(1), z.literal(2)]).optional(),
   backupId: z.string().min(1),
   sizeBytes: z.number().int().nonnegative(),
-  chunks: z.array(z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() })),
+  chunks: z.array(z.unknown()),
   createdAt: z.string(),
   chunking: z.string().optional(),
 });
+const hashPattern = /^[0-9a-f]{64}$/;
+
+function checkChunks(chunks: unknown[], source: string): ChunkRef[] {
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i] as { hash?: unknown; size?: unknown } | null;
+    const { hash, size } = chunk ?? {};
+    if (
+      typeof chunk !== "object" ||
+      typeof hash !== "string" ||
+      !hashPattern.test(hash) ||
+      typeof size !== "number" ||
+      !Number.isSafeInteger(size) ||
+      size < 0
+    ) {
+      throw new Error(`manifest ${source}: chunk ${i} is not a {hash, size} of a SHA-256 and a byte count`);
+    }
+    if (Object.keys(chunk!).length !== 2) chunks[i] = { hash, size };
+  }
+  return chunks as ChunkRef[];
+}
 
 /** Chunk lists whose hashes are known to be well-formed (parsed from a manifest, or checked once already). */
 const wellFormed = new WeakSet<readonly ChunkRef[]>();
@@ -32,7 +54,8 @@ export function parseManifest(text: string, source: string): Manifest {
   if (typeof raw.version === "number" && raw.version > MANIFEST_VERSION) {
     throw new Error(`manifest ${source} has version ${raw.version}; this gateway reads up to ${MANIFEST_VERSION}`);
   }
-  const { version: _version, ...manifest } = manifestSchema.parse(raw);
+  const { version: _version, chunks, ...head } = headSchema.parse(raw);
+  const manifest: Manifest = { ...head, chunks: checkChunks(chunks, source) };
   assertConsistent(manifest, source);
   // The schema checked every hash's format.
   wellFormed.add(manifest.chunks);
@@ -47,11 +70,30 @@ export function assertConsistent(manifest: Manifest, source = manifest.backupId)
   }
 }
 
-/** Always written as the current version; `chunking` is kept when known (a copied version 1 manifest has none). */
-export function serializeManifest(manifest: Manifest): string {
+/**
+ * The manifest's bytes, always as the current version; `chunking` is kept when known (a copied version 1 manifest
+ * has none). One chunk per line, written straight into one buffer: no array of lines or joined string the size of
+ * the manifest on the way.
+ */
+export function encodeManifest(manifest: Manifest): Buffer {
   const { backupId, sizeBytes, chunks, createdAt, chunking } = manifest;
   const head = { version: MANIFEST_VERSION, backupId, sizeBytes, createdAt, ...(chunking ? { chunking } : {}) };
-  // One chunk per line keeps big manifests cheap to build (no giant intermediate array of objects).
-  const lines = chunks.map(({ hash, size }) => `{"hash":"${hash}","size":${size}}`);
-  return `${JSON.stringify(head).slice(0, -1)},"chunks":[\n${lines.join(",\n")}\n]}\n`;
+  const start = `${JSON.stringify(head).slice(0, -1)},"chunks":[\n`;
+  const end = "\n]}\n";
+  // Every line is `{"hash":"<64 hex>","size":<digits>}`, and ",\n" between lines.
+  let length = Buffer.byteLength(start) + end.length + Math.max(0, chunks.length - 1) * 2;
+  for (const { size } of chunks) length += 83 + String(size).length;
+  const bytes = Buffer.allocUnsafe(length);
+  let at = bytes.write(start, 0);
+  for (let i = 0; i < chunks.length; i++) {
+    const { hash, size } = chunks[i];
+    at += bytes.write(
+      i === 0 ? `{"hash":"${hash}","size":${size}}` : `,\n{"hash":"${hash}","size":${size}}`,
+      at,
+      "latin1",
+    );
+  }
+  at += bytes.write(end, at);
+  if (at !== length) throw new Error(`manifest ${backupId}: encoded ${at} bytes, expected ${length}`);
+  return bytes;
 }

@@ -7,7 +7,7 @@ import { ChunkIndex, type LooseChunk, type PackedChunk } from "./chunkIndex.ts";
 import { CorruptChunkError, ManifestNotFoundError, MissingChunkError } from "./errors.ts";
 import { type CdcParams, cdcChunks, checkCdcParams, DEFAULT_CDC, describeCdc } from "./fastcdc.ts";
 import { assertBackupId, assertHash, sha256Hex } from "./keys.ts";
-import { assertChunkHashes, assertConsistent, parseManifest, serializeManifest } from "./manifest.ts";
+import { assertChunkHashes, assertConsistent, encodeManifest, parseManifest } from "./manifest.ts";
 import type { ObjectMedium } from "./medium.ts";
 import { collectPackGarbage } from "./packGc.ts";
 import { encodeIndex, indexKey, looseKey, type PackEntry, packKey, type ReadRun, runsOf } from "./packIndex.ts";
@@ -253,7 +253,7 @@ export class PackedBlobStore implements RegionBlobStore {
     for (const { hash } of manifest.chunks) {
       if (!this.index.has(hash)) throw new MissingChunkError(hash, manifest.backupId);
     }
-    await this.medium.put(manifestKey(manifest.backupId), [Buffer.from(serializeManifest(manifest))]);
+    await this.medium.put(manifestKey(manifest.backupId), [encodeManifest(manifest)]);
   }
 
   async deleteBackup(backupId: string): Promise<void> {

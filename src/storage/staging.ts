@@ -1,19 +1,25 @@
 // Restore staging (FETCHING): a restore's backups copied to local disk, verified, before the target is touched.
-import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChunkRef, Manifest, RegionBlobStore } from "./blobStore.ts";
 import { abortable } from "./chunker.ts";
 import { CorruptChunkError, ManifestNotFoundError, StorageError } from "./errors.ts";
-import { assertBackupId } from "./keys.ts";
+import { assertBackupId, sha256Hex } from "./keys.ts";
 
+/** Staged offsets stay below 1 TiB per file; the file's index is the multiple of this in a staged place. */
+const FILE_STRIDE = 2 ** 40;
 /** Bytes of a backup fetched and written per step: one batched store read, bounded memory. */
 const BATCH = 8 * 1024 * 1024;
 
 export class ChunkStaging {
-  /** Where each staged chunk's bytes are (shared chunks are fetched once per restore). */
-  private readonly staged = new Map<string, { file: string; offset: number }>();
+  /**
+   * Where each staged chunk's bytes are (shared chunks are fetched once per restore), packed in one number per chunk
+   * (`file index × 2^40 + offset`: a large backup has hundreds of thousands of chunks, and an object each would cost
+   * tens of MB); `files` holds the staged files' paths.
+   */
+  private readonly staged = new Map<string, number>();
+  private readonly files: string[] = [];
   private readonly manifests = new Map<string, Manifest>();
 
   private constructor(
@@ -69,6 +75,7 @@ export class ChunkStaging {
   ): Promise<void> {
     const manifest = await this.manifest(store, backupId);
     const file = this.path(backupId);
+    const fileIndex = this.files.push(file) - 1;
     const out = await open(`${file}.part`, "w");
     try {
       let offset = 0;
@@ -81,7 +88,7 @@ export class ChunkStaging {
         const parts: Buffer[] = [];
         for (const chunk of window) {
           const bytes = fetched.get(chunk.hash) ?? (await this.local(chunk));
-          if (!this.staged.has(chunk.hash)) this.staged.set(chunk.hash, { file, offset });
+          if (!this.staged.has(chunk.hash)) this.staged.set(chunk.hash, fileIndex * FILE_STRIDE + offset);
           parts.push(bytes);
           offset += bytes.length;
         }
@@ -142,21 +149,30 @@ export class ChunkStaging {
     const fetched = new Map<string, Buffer>();
     const wanted = chunks.filter((c) => !this.staged.has(c.hash));
     if (wanted.length === 0) return fetched;
-    for await (const { hash, size, data } of store.readChunks(wanted, { signal })) {
+    // Runs of adjacent chunks (one ranged read each); every chunk checked on its own before it is kept.
+    for await (const { data, chunks: run } of store.readChunkRuns(wanted, { signal })) {
       signal.throwIfAborted();
-      if (data.length !== size) throw new CorruptChunkError(hash, `${data.length} bytes instead of ${size}`);
-      const actual = createHash("sha256").update(data).digest("hex");
-      if (actual !== hash) throw new CorruptChunkError(hash, `content hashes to ${actual}`);
-      fetched.set(hash, data);
-      await onChunk(size);
+      let at = 0;
+      let bytes = 0;
+      for (const { hash, size } of run) {
+        const chunk = data.subarray(at, at + size);
+        at += size;
+        if (chunk.length !== size) throw new CorruptChunkError(hash, `${chunk.length} bytes instead of ${size}`);
+        const actual = sha256Hex(chunk);
+        if (actual !== hash) throw new CorruptChunkError(hash, `content hashes to ${actual}`);
+        fetched.set(hash, chunk);
+        bytes += size;
+      }
+      await onChunk(bytes);
     }
     return fetched;
   }
 
   /** A chunk staged earlier, read back from its local file. */
   private async local({ hash, size }: ChunkRef): Promise<Buffer> {
-    const where = this.staged.get(hash);
-    if (!where) throw new StorageError(`chunk ${hash} was neither fetched nor staged`);
+    const place = this.staged.get(hash);
+    if (place === undefined) throw new StorageError(`chunk ${hash} was neither fetched nor staged`);
+    const where = { file: this.files[Math.floor(place / FILE_STRIDE)], offset: place % FILE_STRIDE };
     // Its backup's file may still be the one being written.
     const handle = await open(where.file, "r").catch(() => open(`${where.file}.part`, "r"));
     try {

@@ -249,8 +249,17 @@ describe("restore drills", () => {
   });
 
   it("deleting a drill removes it, its runs and its scheduler", async () => {
+    const before = (await drillOf(drill)).runs.totalCount;
     await gw.gql(key, UPDATE, { input: { drillId: drill, enabled: true } });
-    await settledRuns(drill);
+    // Enabling runs the drill once: wait for that run to end (older runs alone would let the delete race it).
+    await vi.waitFor(
+      async () => {
+        const { runs } = await drillOf(drill);
+        expect(runs.totalCount).toBeGreaterThan(before);
+        expect(runs.edges.filter((e: any) => e.node.status === "RUNNING")).toEqual([]);
+      },
+      { timeout: 90_000, interval: 200 },
+    );
     const deleted = (await gw.gql(key, DELETE, { id: drill })).deleteRestoreDrill;
     expect(deleted.deletedDrillId).toBe(drill);
     expect(await gw.services.db.drillRun.count()).toBe(0);

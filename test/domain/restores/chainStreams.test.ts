@@ -26,10 +26,10 @@ async function setup(chunkSize: number) {
   const reads = new Map<string, number>();
   const counted = new Proxy(store, {
     get(target, property) {
-      if (property === "readChunks") {
+      if (property === "readChunkRuns") {
         return (chunks: ChunkRef[], options?: { signal?: AbortSignal }) => {
           for (const { hash } of chunks) reads.set(hash, (reads.get(hash) ?? 0) + 1);
-          return target.readChunks(chunks, options);
+          return target.readChunkRuns(chunks, options);
         };
       }
       const value = Reflect.get(target, property, target);

@@ -100,6 +100,12 @@ function countingStore(store: RegionBlobStore) {
           }
         };
       }
+      if (property === "readChunkRuns") {
+        return (chunks: ChunkRef[], options?: { signal?: AbortSignal }) => {
+          for (const { hash } of chunks) rawReads.set(hash, (rawReads.get(hash) ?? 0) + 1);
+          return target.readChunkRuns(chunks, options);
+        };
+      }
       if (property === "readChunks" || property === "readChunk") {
         return (chunks: ChunkRef[] | string, options?: { signal?: AbortSignal }) => {
           for (const hash of typeof chunks === "string" ? [chunks] : chunks.map((c) => c.hash)) {
@@ -205,11 +211,11 @@ describe("a restore run", () => {
     // The operator cancels while the first chunk is being fetched; the run notices at its next progress write.
     const cancelling = new Proxy(real, {
       get(target, property) {
-        if (property === "readChunks") {
+        if (property === "readChunkRuns") {
           return (chunks: ChunkRef[], options?: { signal?: AbortSignal }) =>
             (async function* () {
               await gw.services.db.restore.update({ where: { id }, data: { status: "CANCELING" } });
-              yield* target.readChunks(chunks, options);
+              yield* target.readChunkRuns(chunks, options);
             })();
         }
         const value = Reflect.get(target, property, target);
