@@ -1,4 +1,5 @@
 // Bounded waits on the rows the suite watches, woken by their events (watchRow also looks again every second).
+// The bound holds whether or not the row changes: a row that never changes makes the watch yield nothing.
 import { watchRow } from "../../src/schema/watchRow.ts";
 import type { Services } from "../../src/services.ts";
 
@@ -46,9 +47,13 @@ export class Rows {
     what: string,
   ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
+    // Set once the bound passed: the watch's next read throws, so the watch ends on its own (a row that never
+    // changes never yields, so the wait cannot rely on the watch to come back to it).
+    let expired = false;
     // A read that fails (the database restarting) is tried again on the next tick.
     const safeRead = async () => {
       for (;;) {
+        if (expired) throw new Error(`${what}: the wait ended`);
         try {
           return await read();
         } catch (error) {
@@ -57,16 +62,34 @@ export class Rows {
         }
       }
     };
-    let last: T | undefined;
-    for await (const row of watchRow(
+    const watch = watchRow(
       { bus: this.services.events, topic: topic as "restore:updated", id },
       safeRead,
       version,
       done,
-    )) {
-      last = row;
-      if (done(row)) return row;
-      if (Date.now() > deadline) break;
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), timeoutMs);
+    });
+    let last: T | undefined;
+    try {
+      for (;;) {
+        const next = watch.next();
+        const step = await Promise.race([next, late]);
+        if (step === "late") {
+          expired = true;
+          next.catch(() => undefined); // the watch's last read, refused
+          break;
+        }
+        if (step.done) break;
+        last = step.value;
+        if (done(last)) return last;
+      }
+    } finally {
+      clearTimeout(timer);
+      // A watch waiting at a yield ends now; an expired one (mid-read or mid-wait) ends at its next read.
+      if (!expired) await watch.return(undefined);
     }
     if (last && done(last)) return last;
     throw new Error(`${what}: not there within ${timeoutMs} ms (last: ${last ? version(last) : "none"})`);
