@@ -110,6 +110,11 @@ const variables = {
   logLevel: ["LOG_LEVEL", oneOf(LOG_LEVELS, "info")],
   /** Set: /metrics on this port with no key (not on PORT); unset: on PORT behind the admin key. */
   metricsPort: ["METRICS_PORT", whole(0, { max: 65_535 })],
+  /**
+   * How long one read of the database- and queue-derived figures serves /metrics (src/api/clusterMetrics.ts): every
+   * scrape of an API process within this bound shows the same values; 0: each scrape reads.
+   */
+  metricsCacheMs: ["METRICS_CACHE_MS", duration(10_000)],
   /** Longest a SIGTERM/SIGINT waits for running requests and jobs before the process exits anyway. */
   shutdownTimeoutMs: ["SHUTDOWN_TIMEOUT_MS", whole(10_000, { min: 1 })],
   // GraphQL limits (src/api/limits/): graphql-armor's defaults, measured with fragments expanded.

@@ -67,7 +67,7 @@ function refuse(res: ServerResponse) {
 export function apiMetrics(services: Services): () => Promise<string> {
   let cluster: ReturnType<typeof createClusterRegistry> | undefined;
   return () => {
-    cluster ??= createClusterRegistry(services);
+    cluster ??= createClusterRegistry(services, { cacheMs: services.config.metricsCacheMs });
     return exposition([metricsRegistry, cluster]);
   };
 }

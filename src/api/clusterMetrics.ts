@@ -1,6 +1,7 @@
 // Cluster-wide figures, read from the database and the queues when /metrics is scraped: the same on every API
 // replica, whichever process did the work. Worker processes expose only what they observe themselves
-// (src/metrics/jobMetrics.ts); see README "Metrics".
+// (src/metrics/jobMetrics.ts); see README "Metrics". One read serves every scrape of this process within
+// METRICS_CACHE_MS of it, so scrapers, dashboards and replicas cost the database at most one read per process per bound.
 import { Counter, Gauge, Registry } from "prom-client";
 import { regionTransfers } from "../domain/mirrors/transfers.ts";
 import { historicalSyncLateness, mirrorFreshness } from "../domain/operations.ts";
@@ -14,24 +15,61 @@ const QUEUE_STATES = ["waiting", "prioritized", "delayed", "active", "failed"] a
 
 type ClusterPorts = Pick<Ports, "db" | "queues" | "regions" | "clock">;
 
+/** Every figure the cluster's metrics show, read at once. */
+async function readClusterFigures(ports: ClusterPorts) {
+  // Every region's queues, and the webhook deliveries' queue, which is no region's (region="").
+  const queues = [
+    ...ports.regions.all.flatMap((region) =>
+      QUEUE_KINDS.map((kind) => ({ region: region.id, queue: kind, name: queueName(region.id, kind) })),
+    ),
+    { region: "", queue: WEBHOOK_QUEUE, name: WEBHOOK_QUEUE },
+  ];
+  const [queueCounts, transfers, freshness, lateness] = await Promise.all([
+    Promise.all(
+      queues.map(async ({ region, queue, name }) => ({
+        region,
+        queue,
+        counts: await ports.queues.named(name).getJobCounts(...QUEUE_STATES),
+      })),
+    ),
+    regionTransfers(ports),
+    mirrorFreshness(ports),
+    historicalSyncLateness(ports),
+  ]);
+  return { queueCounts, transfers, freshness, lateness };
+}
+
 /**
- * One read shared by the metrics filled from it: a registry collects its metrics concurrently, so each awaits the
- * same promise, kept for a second (one scrape).
+ * `read`, shared: by the metrics of one scrape (a registry collects them concurrently), by concurrent scrapes, and by
+ * every scrape that starts within `cacheMs` of the read's start (0: each scrape reads). A failed read is not kept.
  */
-function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
-  let cached: { at: number; value: Promise<T> } | undefined;
+export function sharedRead<T>(read: () => Promise<T>, cacheMs: number, now: () => number): () => Promise<T> {
+  let cached: { at: number; value: Promise<T>; settled: boolean } | undefined;
   return () => {
-    if (!cached || Date.now() - cached.at > 1000) {
-      cached = { at: Date.now(), value: read() };
-      cached.value.catch(() => (cached = undefined));
+    if (!cached || (cached.settled && now() - cached.at >= cacheMs)) {
+      const entry = { at: now(), value: read(), settled: false };
+      entry.value.then(
+        () => {
+          entry.settled = true;
+        },
+        () => {
+          if (cached === entry) cached = undefined;
+        },
+      );
+      cached = entry;
     }
     return cached.value;
   };
 }
 
-export function createClusterRegistry(ports: ClusterPorts): Registry {
+/** `cacheMs`: METRICS_CACHE_MS; `now`: the wall clock the bound is measured on (not the domain's clock). */
+export function createClusterRegistry(
+  ports: ClusterPorts,
+  { cacheMs, now = Date.now }: { cacheMs: number; now?: () => number },
+): Registry {
   const registry = new Registry();
   const registers = [registry];
+  const figures = sharedRead(() => readClusterFigures(ports), cacheMs, now);
 
   new Gauge({
     name: "mvg_queue_jobs",
@@ -39,29 +77,15 @@ export function createClusterRegistry(ports: ClusterPorts): Registry {
     labelNames: ["region", "queue", "state"] as const,
     registers,
     async collect() {
+      const { queueCounts } = await figures();
       this.reset();
-      // Every region's queues, and the webhook deliveries' queue, which is no region's (region="").
-      const queues = [
-        ...ports.regions.all.flatMap((region) =>
-          QUEUE_KINDS.map((kind) => ({ region: region.id, queue: kind, name: queueName(region.id, kind) })),
-        ),
-        { region: "", queue: WEBHOOK_QUEUE, name: WEBHOOK_QUEUE },
-      ];
-      const counts = await Promise.all(
-        queues.map(async ({ region, queue, name }) => ({
-          region,
-          queue,
-          counts: await ports.queues.named(name).getJobCounts(...QUEUE_STATES),
-        })),
-      );
-      for (const { region, queue, counts: byState } of counts) {
+      for (const { region, queue, counts: byState } of queueCounts) {
         for (const state of QUEUE_STATES) this.set({ region, queue, state }, byState[state] ?? 0);
       }
     },
   });
 
   // RegionTransfer's totals only grow: counters, set to the table's values at each scrape.
-  const transferRows = sharedRead(() => regionTransfers(ports));
   const transferCounter = (name: string, help: string, field: "bytesSent" | "chunksSent" | "copies") =>
     new Counter({
       name,
@@ -69,8 +93,9 @@ export function createClusterRegistry(ports: ClusterPorts): Registry {
       labelNames: ["source_region", "target_region"] as const,
       registers,
       async collect() {
+        const { transfers } = await figures();
         this.reset();
-        for (const row of await transferRows()) {
+        for (const row of transfers) {
           this.inc({ source_region: row.sourceRegionId, target_region: row.targetRegionId }, Number(row[field]));
         }
       },
@@ -97,22 +122,23 @@ export function createClusterRegistry(ports: ClusterPorts): Registry {
     labelNames: ["mirror_id", "region"] as const,
     registers,
     async collect() {
+      const { freshness } = await figures();
       this.reset();
-      for (const row of await mirrorFreshness(ports)) {
+      for (const row of freshness) {
         this.set({ mirror_id: encodeId("Vault", row.mirrorVaultId), region: row.regionId }, row.newestBackupAgeSeconds);
       }
     },
   });
 
-  const lateness = sharedRead(() => historicalSyncLateness(ports));
   new Gauge({
     name: "mvg_historical_sync_overdue_seconds",
     help: "Per mirror region: how far past its due time the most overdue historical sync not yet started is (0: none)",
     labelNames: ["region"] as const,
     registers,
     async collect() {
+      const { lateness } = await figures();
       this.reset();
-      for (const row of await lateness()) this.set({ region: row.regionId }, row.overdueSeconds);
+      for (const row of lateness) this.set({ region: row.regionId }, row.overdueSeconds);
     },
   });
   new Gauge({
@@ -121,8 +147,9 @@ export function createClusterRegistry(ports: ClusterPorts): Registry {
     labelNames: ["region"] as const,
     registers,
     async collect() {
+      const { lateness } = await figures();
       this.reset();
-      for (const row of await lateness()) {
+      for (const row of lateness) {
         if (row.lastStartLatenessSeconds !== null) {
           this.set({ region: row.regionId }, Math.max(0, row.lastStartLatenessSeconds));
         }

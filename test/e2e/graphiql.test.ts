@@ -129,9 +129,15 @@ describe("GraphiQL first run (Chromium)", () => {
     expect(existsSync(path.join(shots, "3-account-docs.png"))).toBe(true);
 
     // A new tab sends the same key.
+    const tabs = page.locator(".graphiql-tab-button");
+    const tabsBefore = await tabs.count();
     await page.locator(".graphiql-tab-add").click();
+    // The new tab is open before typing: on a loaded machine the text could otherwise join FirstLook's document
+    // (GraphiQL then answers "Cannot infer operation FirstLook"). Select-all: whatever the new tab starts with goes.
+    await expect.poll(() => tabs.count(), WAIT).toBeGreaterThan(tabsBefore);
     const before = sent.length;
     await page.locator(".graphiql-query-editor .monaco-editor").last().click();
+    await page.keyboard.press("ControlOrMeta+A");
     await page.keyboard.insertText("{ viewer { name } }");
     await editorShows(page, "{ viewer { name } }");
     expect(await run(page)).toContain('"name": "acme"');

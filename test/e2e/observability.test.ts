@@ -86,6 +86,8 @@ beforeAll(async () => {
     LOG_LEVEL: "debug",
     // The receiver is on loopback.
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
+    // Every scrape reads: the tour watches the queues' depth move (the cache: test/api/metricsCache.test.ts).
+    METRICS_CACHE_MS: "0",
   };
   const [port, metricsPort] = [await freePort(), await freePort()];
   baseUrl = `http://127.0.0.1:${port}`;
