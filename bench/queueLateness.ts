@@ -14,6 +14,7 @@ import { signal, within } from "../test/support/within.ts";
 import { type Benchmark, BenchmarkFailure } from "./lib/benchmark.ts";
 import { dropBenchDatabase, freshBenchDatabase } from "./lib/database.ts";
 import { int, ms, ratio, table } from "./lib/format.ts";
+import { recordGoal } from "./lib/report.ts";
 
 const JOBS = Number(process.env.BENCH_LATENESS_JOBS) || 1000;
 /** Time between the first add and the common due time: enough to add every job before any is due. */
@@ -121,8 +122,14 @@ export const queueLateness: Benchmark = {
     );
     const early = postgres.early + redis.early;
     if (early > 0) throw new BenchmarkFailure(`${early} delayed jobs started before they were due`);
-    if (postgres.p99 >= GOAL_P99_MS) {
-      throw new BenchmarkFailure(`postgres p99 lateness ${ms(postgres.p99)} ms misses the goal (< ${GOAL_P99_MS} ms)`);
-    }
+    // A missed goal is a figure of the run, not a failed benchmark.
+    recordGoal({
+      row: `PostgreSQL queue backend: lateness of ${JOBS} delayed jobs due at once, p99`,
+      figure: `${ms(postgres.p99)} ms`,
+      baseline: `Redis p99 ${ms(redis.p99)} ms`,
+      ratio: redis.p99 / postgres.p99,
+      goal: `p99 < ${GOAL_P99_MS} ms`,
+      met: postgres.p99 < GOAL_P99_MS,
+    });
   },
 };

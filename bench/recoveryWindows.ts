@@ -11,6 +11,7 @@ import { type Benchmark, BenchmarkFailure } from "./lib/benchmark.ts";
 import { dropBenchDatabase, freshBenchDatabase, withClient } from "./lib/database.ts";
 import { int, ms, ratio, table } from "./lib/format.ts";
 import { type LoadResult, runLoad } from "./lib/load.ts";
+import { recordGoal } from "./lib/report.ts";
 import { graphql, startServer } from "./lib/server.ts";
 import { benchServices } from "./lib/services.ts";
 
@@ -157,12 +158,15 @@ export const recoveryWindowsBench: Benchmark = {
           ],
         ]),
       );
-      console.log(`  target: rps ratio ≥ ${TARGET_RATIO}x: ${rpsRatio >= TARGET_RATIO ? "PASS" : "FAIL"}`);
-      if (rpsRatio < TARGET_RATIO) {
-        throw new BenchmarkFailure(
-          `recoveryWindows page at ${ratio(rpsRatio)} of the plain page (target ${TARGET_RATIO}x)`,
-        );
-      }
+      // A missed goal is a figure of the run, not a failed benchmark.
+      recordGoal({
+        row: "mirrors page with recoveryWindows, rps",
+        figure: `${Math.round(withWindows.rps)} rps`,
+        baseline: `without ${Math.round(without.rps)} rps`,
+        ratio: rpsRatio,
+        goal: `≥ ${TARGET_RATIO}x`,
+        met: rpsRatio >= TARGET_RATIO,
+      });
     } finally {
       services.db = originalDb;
       await server.close();

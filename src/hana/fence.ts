@@ -16,31 +16,24 @@ async function refuse(db: SimDb, instanceId: string, database: string, epoch: bi
   );
 }
 
-/** Raises the database's epoch to `epoch` (refused when a higher one was seen), then runs `work` in that transaction. */
-export async function raiseFence<T>(
+/**
+ * The skeleton both fenced entries share: in one transaction, `claim` takes the fence at `epoch` (returning null) or
+ * returns the epoch held instead; an accepted claim logs the write and runs `work`, a refused one is counted and
+ * thrown as HanaFencedError.
+ */
+async function underFence<T>(
   db: SimDb,
   instanceId: string,
   database: string,
   epoch: bigint,
+  claim: (tx: Tx) => Promise<bigint | null>,
   work: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   let held: bigint | null = null;
   try {
     return await transaction(db, async (tx) => {
-      const rows = await query<{ epoch: bigint }>(
-        tx,
-        `INSERT INTO "SimFence" ("instanceId", "database", "epoch") VALUES ($1::uuid, $2, $3)
-         ON CONFLICT ("instanceId", "database") DO UPDATE SET "epoch" = excluded."epoch"
-           WHERE "SimFence"."epoch" <= excluded."epoch"
-         RETURNING "epoch"`,
-        [instanceId, database, epoch],
-      );
-      if (!rows.length) {
-        held = (
-          await query<{ epoch: bigint }>(tx, `SELECT "epoch" FROM "SimFence" WHERE ${KEY}`, [instanceId, database])
-        )[0]!.epoch;
-        throw new HanaFencedError("fenced");
-      }
+      held = await claim(tx);
+      if (held !== null) throw new HanaFencedError("fenced");
       await logWrite(tx, instanceId, database, epoch);
       return work(tx);
     });
@@ -50,32 +43,49 @@ export async function raiseFence<T>(
   }
 }
 
-/** Runs `work` in a transaction that holds the fence at `epoch` (shared); HanaFencedError if a newer run took over. */
-export async function fencedWrite<T>(
+/** Raises the database's epoch to `epoch` (refused when a higher one was seen), then runs `work` in that transaction. */
+export function raiseFence<T>(
   db: SimDb,
   instanceId: string,
   database: string,
   epoch: bigint,
   work: (tx: Tx) => Promise<T>,
 ): Promise<T> {
-  let held: bigint | null = null;
-  try {
-    return await transaction(db, async (tx) => {
-      const [fence] = await query<{ epoch: bigint }>(tx, `SELECT "epoch" FROM "SimFence" WHERE ${KEY} FOR SHARE`, [
-        instanceId,
-        database,
-      ]);
-      if (!fence || fence.epoch !== epoch) {
-        held = fence?.epoch ?? -1n;
-        throw new HanaFencedError("fenced");
-      }
-      await logWrite(tx, instanceId, database, epoch);
-      return work(tx);
-    });
-  } catch (error) {
-    if (held !== null) await refuse(db, instanceId, database, epoch, held);
-    throw error;
-  }
+  const claim = async (tx: Tx) => {
+    const raised = await query<{ epoch: bigint }>(
+      tx,
+      `INSERT INTO "SimFence" ("instanceId", "database", "epoch") VALUES ($1::uuid, $2, $3)
+       ON CONFLICT ("instanceId", "database") DO UPDATE SET "epoch" = excluded."epoch"
+         WHERE "SimFence"."epoch" <= excluded."epoch"
+       RETURNING "epoch"`,
+      [instanceId, database, epoch],
+    );
+    if (raised.length) return null;
+    const [fence] = await query<{ epoch: bigint }>(tx, `SELECT "epoch" FROM "SimFence" WHERE ${KEY}`, [
+      instanceId,
+      database,
+    ]);
+    return fence!.epoch;
+  };
+  return underFence(db, instanceId, database, epoch, claim, work);
+}
+
+/** Runs `work` in a transaction that holds the fence at `epoch` (shared); HanaFencedError if a newer run took over. */
+export function fencedWrite<T>(
+  db: SimDb,
+  instanceId: string,
+  database: string,
+  epoch: bigint,
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const claim = async (tx: Tx) => {
+    const [fence] = await query<{ epoch: bigint }>(tx, `SELECT "epoch" FROM "SimFence" WHERE ${KEY} FOR SHARE`, [
+      instanceId,
+      database,
+    ]);
+    return fence && fence.epoch === epoch ? null : (fence?.epoch ?? -1n);
+  };
+  return underFence(db, instanceId, database, epoch, claim, work);
 }
 
 function logWrite(tx: Tx, instanceId: string, database: string, epoch: bigint) {

@@ -53,12 +53,15 @@ describe("API key cache", () => {
       BOUND_MS,
       () => clock,
     );
+    expect(cache.trusted("good")).toBeNull(); // not found yet: no trust without a lookup
     expect(await cache.accountFor("good")).toBe("account-1");
     clock = BOUND_MS - 1;
+    expect(cache.trusted("good")).toBe("account-1");
     expect(await cache.accountFor("good")).toBe("account-1");
     expect(asked).toEqual(["good"]);
     known.delete("good"); // revoked
     clock = BOUND_MS;
+    expect(cache.trusted("good")).toBeNull();
     expect(await cache.accountFor("good")).toBeNull();
     expect(await cache.accountFor("bad")).toBeNull();
     known.set("bad", "account-2"); // a key created after a failed attempt works at once
@@ -73,6 +76,7 @@ describe("API key cache", () => {
       return "account-1";
     }, 0);
     await cache.accountFor("k");
+    expect(cache.trusted("k")).toBeNull();
     await cache.accountFor("k");
     expect(asked).toEqual(["k", "k"]);
   });

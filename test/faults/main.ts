@@ -26,10 +26,10 @@ for (const backend of backends) {
     log: values.quiet ? undefined : (line) => console.log(`[${backend}] ${line}`),
   });
   console.log(`\nqueue backend: ${backend} (${Math.round((Date.now() - started) / 1000)} s)`);
-  console.log("fault              kills  completions  failures  overlaps  longest recovery");
+  console.log("fault              kills  completions  failures  overlaps  longest recovery  fenced writes refused");
   for (const [kind, f] of Object.entries(report)) {
     console.log(
-      `${kind.padEnd(18)} ${String(f.kills).padStart(5)}  ${String(f.completions).padStart(11)}  ${String(f.failures).padStart(8)}  ${String(f.overlaps).padStart(8)}  ${(f.longestRecoveryMs / 1000).toFixed(1).padStart(14)} s`,
+      `${kind.padEnd(18)} ${String(f.kills).padStart(5)}  ${String(f.completions).padStart(11)}  ${String(f.failures).padStart(8)}  ${String(f.overlaps).padStart(8)}  ${(f.longestRecoveryMs / 1000).toFixed(1).padStart(14)} s  ${String(f.refusedWrites ?? "-").padStart(21)}`,
     );
     if (f.failures || f.overlaps) failed = true;
   }

@@ -1,7 +1,16 @@
 // One round of each fault (see harness.ts). Each returns what it measured into the figures it is given.
 import { uuidOf } from "../support/fixtures.ts";
+import {
+  fenceRecord,
+  missingSchedulers,
+  restoreHeld,
+  stagingLeft,
+  syncEnded,
+  wokenRunStopped,
+  writeMark,
+} from "./checks.ts";
 import { TERMINAL } from "./rows.ts";
-import { A, B, type FaultFigures, type FaultWorld, regionOf } from "./world.ts";
+import { A, B, type FaultFigures, type FaultWorld, SYNC } from "./world.ts";
 
 const random = (from: number, to: number) => from + Math.random() * (to - from);
 const settle = (figures: FaultFigures, problem: string | null, log: (line: string) => void) => {
@@ -13,15 +22,18 @@ const settle = (figures: FaultFigures, problem: string | null, log: (line: strin
 
 /**
  * A restore; the worker running it SIGKILLed at a random point (every third round frozen with SIGSTOP instead, and
- * woken once another worker took over: the fence must refuse its writes); another worker of B finishes it.
+ * woken once another worker took over past its lease: the fence must refuse its writes and the woken run must
+ * stop); another worker of B finishes it.
  */
 export async function restoreRound(world: FaultWorld, round: number, figures: FaultFigures) {
   const id = await world.startRestore();
-  const threshold = random(2, 80);
+  const frozen = round % 3 === 0;
+  // Any phase for a kill; a frozen worker is frozen while it writes the target (its writes then meet the fence).
+  const threshold = frozen ? random(22, 75) : random(2, 80);
   const midway = await world.rows.restore(id, (r) => r.status === "RUNNING" && r.progress >= threshold);
   world.log(`restore round ${round}: ${midway.status}/${midway.phase} at ${midway.progress}%`);
-  const frozen = round % 3 === 0;
   const hit = TERMINAL.includes(midway.status) ? false : await world.killOwner(midway.leaseOwner, frozen);
+  let woken: string | null = null;
   if (hit) {
     const killedAt = Date.now();
     figures.kills++;
@@ -30,18 +42,28 @@ export async function restoreRound(world: FaultWorld, round: number, figures: Fa
     const recovery = Date.now() - killedAt;
     figures.longestRecoveryMs = Math.max(figures.longestRecoveryMs, recovery);
     world.log(`  taken over after ${recovery} ms`);
-    if (typeof hit === "function") hit(); // the frozen worker wakes up beside the run that took over
+    // The frozen worker wakes up beside the run that took over: it must stop, its writes refused.
+    if (typeof hit === "function") woken = await wokenRunStopped(world, hit);
     await replacement;
   }
   await world.rows.restore(id, () => false, 180_000);
-  settle(figures, await world.restoreHeld(id), world.log);
-  figures.overlaps = await world.fenceOverlaps();
+  const problem =
+    woken ??
+    (await restoreHeld(world, id)) ??
+    (stagingLeft(world, id) ? `restore ${id}'s staging folder left after it ended` : null);
+  settle(figures, problem, world.log);
+  const fence = await fenceRecord(world);
+  figures.overlaps = fence.overlaps;
+  figures.refusedWrites = world.refusedByFence;
 }
 
-/** A historical sync of 5 backups into a fresh region; the worker running it SIGKILLed mid-copy. */
+/**
+ * A historical sync of 5 backups into the sync region (emptied by the previous round); the worker running it
+ * SIGKILLed mid-copy, a replacement started.
+ */
 export async function syncRound(world: FaultWorld, round: number, figures: FaultFigures) {
-  const regionId = regionOf("sync", round);
-  await Promise.all([world.spawnWorker(regionId), world.spawnWorker(regionId)]);
+  const regionId = SYNC;
+  const mark = writeMark(world);
   const mirror = await world.createMirror(world.syncSource.vault, regionId);
   const mirrorId = uuidOf(mirror);
   const total = world.syncSource.backups.length;
@@ -63,11 +85,7 @@ export async function syncRound(world: FaultWorld, round: number, figures: Fault
     await replacement;
   }
   await world.rows.replication(mirrorId, () => false, 180_000);
-  settle(figures, await world.syncHeld(mirror, regionId), world.log);
-  const leftovers = world.leftovers(regionId);
-  if (leftovers) world.log(`  ${leftovers} temp file(s) of the killed copy left for the GC (never visible as data)`);
-  await world.stopWorkers(regionId);
-  await world.deleteVault(mirror);
+  settle(figures, await syncEnded(world, mirror, mark), world.log);
 }
 
 /** Until another run holds the lease (or the sync has ended). */
@@ -85,8 +103,8 @@ async function waitForNewOwner(world: FaultWorld, key: string, oldOwner: string,
 
 /** Queues wiped mid-restore and mid-sync: the reconcilers re-create every job and scheduler; all complete. */
 export async function flushRound(world: FaultWorld, round: number, figures: FaultFigures) {
-  const regionId = regionOf("flush", round);
-  await Promise.all([world.spawnWorker(regionId), world.spawnWorker(regionId)]);
+  const regionId = SYNC;
+  const mark = writeMark(world);
   const restore = await world.startRestore();
   const mirror = await world.createMirror(world.syncSource.vault, regionId);
   await world.rows.restore(restore, (r) => r.status === "RUNNING" && r.progress >= 5);
@@ -98,21 +116,31 @@ export async function flushRound(world: FaultWorld, round: number, figures: Faul
   await world.rows.restore(restore, () => false, 180_000);
   await world.rows.replication(uuidOf(mirror), () => false, 180_000);
   figures.longestRecoveryMs = Math.max(figures.longestRecoveryMs, Date.now() - flushedAt);
-  const missing = await world.missingSchedulers();
+  const missing = await missingSchedulers(world);
   const problem =
-    (await world.restoreHeld(restore)) ??
-    (await world.syncHeld(mirror, regionId)) ??
-    (missing.length ? `job schedulers not re-created: ${missing.join(", ")}` : null);
+    (await restoreHeld(world, restore)) ??
+    (await syncEnded(world, mirror, mark)) ??
+    (missing.length ? `job schedulers not re-created: ${missing.join(", ")}` : null) ??
+    (await cancelAcrossFlush(world, regionId));
   settle(figures, problem, world.log);
-  figures.overlaps = await world.fenceOverlaps();
-  await world.stopWorkers(regionId);
-  await world.deleteVault(mirror);
+  figures.overlaps = (await fenceRecord(world)).overlaps;
+}
+
+/** A restore cancelled right after its queue was wiped (answered CANCELING): it must end CANCELED, never COMPLETE. */
+async function cancelAcrossFlush(world: FaultWorld, regionId: string): Promise<string | null> {
+  const id = await world.startRestore();
+  await world.rows.restore(id, (r) => r.status === "RUNNING" && r.progress >= 5);
+  await world.flushQueues([regionId]);
+  const answer = await world.cancelRestore(id);
+  const row = await world.rows.restore(id, () => false, 180_000);
+  world.log(`  cancel across a flush: answered ${answer}, ended ${row.status}`);
+  return row.status === "CANCELED" ? null : `a cancel answered ${answer} ended ${row.status}`;
 }
 
 /** PostgreSQL stopped mid-restore and mid-sync: /ready 503 and a retryable GraphQL error; all complete after. */
 export async function restartRound(world: FaultWorld, round: number, figures: FaultFigures) {
-  const regionId = regionOf("pg", round);
-  await Promise.all([world.spawnWorker(regionId), world.spawnWorker(regionId)]);
+  const regionId = SYNC;
+  const mark = writeMark(world);
   const restore = await world.startRestore();
   const mirror = await world.createMirror(world.syncSource.vault, regionId);
   await world.rows.restore(restore, (r) => r.status === "RUNNING" && r.progress >= 5);
@@ -134,10 +162,9 @@ export async function restartRound(world: FaultWorld, round: number, figures: Fa
   await world.rows.replication(uuidOf(mirror), () => false, 240_000);
   figures.longestRecoveryMs = Math.max(figures.longestRecoveryMs, Date.now() - backAt);
   if ((await world.ready()) !== 200) problems.push("/ready not 200 after PostgreSQL came back");
-  const problem = problems[0] ?? (await world.restoreHeld(restore)) ?? (await world.syncHeld(mirror, regionId));
+  const problem = problems[0] ?? (await restoreHeld(world, restore)) ?? (await syncEnded(world, mirror, mark));
   settle(figures, problem, world.log);
-  await world.stopWorkers(regionId);
-  await world.deleteVault(mirror);
+  figures.overlaps = (await fenceRecord(world)).overlaps;
 }
 
 export { A };

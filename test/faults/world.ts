@@ -1,17 +1,17 @@
 // The fault suite's world: its own PostgreSQL cluster (embedded binaries), the API and region A's workers in this
 // process, and every other region's workers as separate processes that the rounds SIGKILL. See harness.ts.
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { reconcileOnce } from "../../jobs/reconciler.ts";
 import { startWorkers } from "../../jobs/workers.ts";
 import { createGateway, createHttpServer } from "../../src/app.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/db/embeddedPostgres.ts";
 import { applyMigrations } from "../../src/db/schemaEngine.ts";
-import { jobIds } from "../../src/queue/queues.ts";
 import { createServices, type Services } from "../../src/services.ts";
-import { TEMP_SUFFIX } from "../../src/storage/atomicFile.ts";
 import { TEST_REDIS_URL } from "../support/backends.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
 import type { TestGateway } from "../support/gateway.ts";
@@ -27,6 +27,8 @@ export type FaultFigures = {
   failures: number;
   overlaps: number;
   longestRecoveryMs: number;
+  /** Writes to the restore target the fence refused (a woken run's, after another took over). */
+  refusedWrites?: number;
 };
 
 const A = "cn-hangzhou";
@@ -35,14 +37,18 @@ const ADMIN = "faults-admin-key";
 /** Short, so a killed worker's work is taken over within seconds (the README's trade-off, at test scale). */
 const LEASE_MS = 3000;
 const DATABASE = "mvg_faults";
-const regionOf = (kind: string, round: number) => `fault-${kind}-${round}`;
+/** The mirror region of the sync, flush and restart rounds: each round's mirror is deleted and the region emptied. */
+const SYNC = "fault-sync";
 const pidOf = (owner: string | null | undefined) => (owner ? Number(owner.split("-")[0]) : null);
 
 type Fixture = { vault: string; instance: string; sid: string };
 
 export class FaultWorld {
-  private readonly workers = new Map<string, Set<GatewayProcess>>();
+  readonly workers = new Map<string, Set<GatewayProcess>>();
   private readonly started = new Set<GatewayProcess>();
+  private spawned = 0;
+  /** Writes of woken runs the fence refused, over the frozen rounds. */
+  refusedByFence = 0;
   key = "";
   restoreSource!: Fixture;
   syncSource!: Fixture & { backups: string[] };
@@ -60,23 +66,20 @@ export class FaultWorld {
     readonly gw: TestGateway,
     private readonly http: Server,
     private readonly inProcess: { close(): Promise<void> },
-    private readonly env: NodeJS.ProcessEnv,
+    readonly env: NodeJS.ProcessEnv,
     readonly log: (line: string) => void,
   ) {
     this.rows = new Rows(services);
   }
 
-  static async start(backend: Backend, rounds: number, log: (line: string) => void): Promise<FaultWorld> {
+  static async start(backend: Backend, log: (line: string) => void): Promise<FaultWorld> {
     const root = mkdtempSync(path.join(tmpdir(), "mvg-faults-"));
     // Started as root, the cluster runs as an unprivileged user that must reach its folder.
     chmodSync(root, 0o755);
     const port = await freePort();
     const pg = await startEmbeddedPostgres({ dataDir: path.join(root, "pg"), port, database: DATABASE });
     await applyMigrations(pg.databaseUrl);
-    const extra = ["sync", "flush", "pg"].flatMap((kind) =>
-      Array.from({ length: rounds }, (_, i) => regionOf(kind, i + 1)),
-    );
-    const regions = [A, B, ...extra].map((id) => ({ id, name: id }));
+    const regions = [A, B, SYNC].map((id) => ({ id, name: id }));
     const settings = {
       databaseUrl: pg.databaseUrl,
       storageDir: path.join(root, "storage"),
@@ -99,6 +102,8 @@ export class FaultWorld {
       REGIONS: regions.map((r) => r.id).join(","),
       // Copies slow enough to be killed in the middle of one.
       COPY_BANDWIDTH_LIMIT: String(1024 * 1024),
+      // Every object the workers put, so a round can count the writes per chunk (writeLog.ts).
+      FAULT_WRITE_LOG: path.join(root, "writes.log"),
     };
     const services = await createServices(settings);
     const yoga = createGateway(services);
@@ -141,7 +146,7 @@ export class FaultWorld {
       `mutation { createAccount(input: {name: "faults"}) { ... on CreateAccountPayload { apiKey } } }`,
     );
     this.key = created.createAccount.apiKey;
-    await Promise.all([this.spawnWorker(B), this.spawnWorker(B)]);
+    await Promise.all([this.spawnWorker(B), this.spawnWorker(B), this.spawnWorker(SYNC), this.spawnWorker(SYNC)]);
     const vault = await createSourceVault(gw, this.key, A, "faults-restore");
     const instance = await registerInstance(gw, this.key, A, vault, { sid: "FR1" });
     this.restoreSource = { vault, instance, sid: "FR1" };
@@ -211,69 +216,36 @@ export class FaultWorld {
     return uuidOf(data.restoreFromMirror.restore.id);
   }
 
-  /** Did the restore end as promised: COMPLETE, validated, the target's digest the source's at that position? */
-  async restoreHeld(restoreId: string): Promise<string | null> {
-    const row = await this.services.db.restore.findUniqueOrThrow({ where: { id: restoreId } });
-    if (row.status !== "COMPLETE") return `restore ${restoreId} ended ${row.status}: ${row.message}`;
-    if (row.validationStatus !== "SUCCESSFUL") return `restore ${restoreId} validation ${row.validationStatus}`;
-    if (row.reachedLogPosition?.toString() !== this.expected.logPosition) return "wrong reached position";
-    const digest = await this.services.hana.computeDigest(uuidOf(this.target), "FR1");
-    return digest === this.expected.contentDigest ? null : `digest ${digest} != ${this.expected.contentDigest}`;
-  }
-
-  /** Overlapping writes to the target the fence recorded (accepted writes whose epoch went down). */
-  async fenceOverlaps(): Promise<number> {
-    const record = await this.services.simulator!.fenceRecord(uuidOf(this.target), "FR1");
-    return record.overlaps;
-  }
-
-  /** Did the sync end as promised: COMPLETED, every backup copied, each copy's manifest the source's? */
-  async syncHeld(mirror: string, regionId: string): Promise<string | null> {
-    const mirrorId = uuidOf(mirror);
-    const replication = await this.services.db.replication.findUniqueOrThrow({ where: { mirrorVaultId: mirrorId } });
-    if (replication.historicalSyncStatus !== "COMPLETED") {
-      return `sync ended ${replication.historicalSyncStatus}: ${replication.historicalMessage}`;
-    }
-    const copies = await this.services.db.backupCopy.count({ where: { mirrorVaultId: mirrorId } });
-    if (copies !== this.syncSource.backups.length) return `${copies} of ${this.syncSource.backups.length} copied`;
-    for (const backup of this.syncSource.backups) {
-      const [from, to] = await Promise.all([
-        this.services.storage.region(A).readManifest(uuidOf(backup)),
-        this.services.storage.region(regionId).readManifest(uuidOf(backup)),
-      ]);
-      if (JSON.stringify(from?.chunks) !== JSON.stringify(to?.chunks)) return `copy of ${backup} differs`;
-    }
-    return null;
-  }
-
-  /** Temp files a killed write left in a region's folder (never visible as data; the GC reclaims them). */
-  leftovers(regionId: string): number {
-    const dir = path.join(this.services.config.storageDir, regionId);
-    let count = 0;
-    const walk = (at: string) => {
-      for (const entry of readdirSync(at, { withFileTypes: true })) {
-        if (entry.isDirectory()) walk(path.join(at, entry.name));
-        else if (entry.name.endsWith(TEMP_SUFFIX)) count++;
-      }
-    };
-    try {
-      walk(dir);
-    } catch {
-      return 0;
-    }
-    return count;
+  async cancelRestore(restoreId: string): Promise<string> {
+    const data = await this.gw.gql(
+      this.key,
+      `mutation($id: ID!) { cancelRestore(input: {restoreId: $id}) {
+        ... on RestorePayload { restore { status } } ... on Error { code message } } }`,
+      { id: encodeGlobalID("Restore", restoreId) },
+    );
+    return data.cancelRestore.restore?.status ?? `${data.cancelRestore.code}: ${data.cancelRestore.message}`;
   }
 
   /** Starts one worker process of `regionId` (ready when it says so). */
   async spawnWorker(regionId: string): Promise<GatewayProcess> {
-    const n = this.started.size + 1;
+    const n = ++this.spawned;
     const proc = await startProcess(
       `worker-${regionId}-${n}`,
       ["jobs/main.ts", "--region", regionId],
-      this.env,
+      // The restore workers' runs can't tell they lost their lease: the fence alone stops a woken one.
+      regionId === B ? { ...this.env, FAULT_STALE_LEASE: "1" } : this.env,
       /workers running for/,
       this.started,
       300_000,
+      [
+        process.execPath,
+        "--import",
+        "tsx",
+        "--import",
+        "./test/faults/writeLog.ts",
+        "--import",
+        "./test/faults/staleLease.ts",
+      ],
     );
     const set = this.workers.get(regionId) ?? new Set();
     set.add(proc);
@@ -285,7 +257,7 @@ export class FaultWorld {
    * SIGKILLs the worker process whose pid owns a lease (or, `freeze`, SIGSTOPs it and returns its SIGCONT); false
    * when no process of ours has that pid.
    */
-  async killOwner(owner: string | null | undefined, freeze = false): Promise<boolean | (() => void)> {
+  async killOwner(owner: string | null | undefined, freeze = false): Promise<boolean | (() => GatewayProcess)> {
     const pid = pidOf(owner);
     for (const [regionId, set] of this.workers) {
       for (const proc of set) {
@@ -293,7 +265,10 @@ export class FaultWorld {
         if (freeze) {
           proc.child.kill("SIGSTOP");
           this.log(`  SIGSTOP ${proc.name} (pid ${pid}, ${regionId})`);
-          return () => proc.child.kill("SIGCONT");
+          return () => {
+            proc.child.kill("SIGCONT");
+            return proc;
+          };
         }
         set.delete(proc);
         await killAll(new Set([proc]));
@@ -316,20 +291,6 @@ export class FaultWorld {
   async flushQueues(regionIds: string[]) {
     await loseQueueData(this.services, [A, B, ...regionIds]);
     await reconcileOnce(this.services, [A]);
-  }
-
-  /** The job schedulers the database promises in region A: each instance's LOG backups and the storage GC. */
-  async missingSchedulers(): Promise<string[]> {
-    const expected = [this.restoreSource.instance, this.syncSource.instance].map((i) =>
-      jobIds.logBackupScheduler(uuidOf(i)),
-    );
-    const have = new Set(
-      (await this.services.queues.get(A, "backup").getJobSchedulers()).map((s) => s.key ?? s.id ?? ""),
-    );
-    const gc = await this.services.queues.get(A, "maintenance").getJobSchedulers();
-    const missing = expected.filter((id) => !have.has(id));
-    if (!gc.length) missing.push(jobIds.storageGcScheduler(A));
-    return missing;
   }
 
   async ready(): Promise<number> {
@@ -360,4 +321,4 @@ export class FaultWorld {
   }
 }
 
-export { A, B, regionOf };
+export { A, B, SYNC };

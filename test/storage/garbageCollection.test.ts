@@ -1,4 +1,4 @@
-import { readdir, writeFile } from "node:fs/promises";
+import { readdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileBlobStore } from "../../src/storage/fileBlobStore.ts";
@@ -44,8 +44,13 @@ describe("deleteBackup + collectGarbage", () => {
       n.filter((f) => f.endsWith(".idx")),
     );
     const temp = join(s.dir, "packs", `${idx.slice(0, -4)}.pack.abc.tmp`.replace(/\/([^/]+)$/, "/.$1"));
+    const manifestTemp = join(s.dir, "manifests", ".x.json.abc.tmp");
     await writeFile(temp, "partial");
-    await writeFile(join(s.dir, "manifests", ".x.json.abc.tmp"), "{");
+    await writeFile(manifestTemp, "{");
+    // A crashed write's leftovers are from the past: file times and Date.now() have different granularity, and a
+    // file written in this millisecond is not "older than 0 ms".
+    const past = new Date(Date.now() - 60_000);
+    for (const leftover of [temp, manifestTemp]) await utimes(leftover, past, past);
     expect(await s.listBackupIds()).toEqual(["a"]);
     expect(await s.collectGarbage({ minAgeMs: 0 })).toEqual({ removedChunks: 0 });
     expect((await chunkFiles(s.dir)).map((f) => f.endsWith(`#${hash}`))).toEqual([true]);
