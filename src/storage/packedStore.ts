@@ -27,6 +27,8 @@ export type PackedStoreOptions = {
 };
 
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
+/** Chunks located and sorted at a time by readChunkRuns. */
+const RUN_WINDOW = 32 * 1024;
 /** Largest single ranged read: bounds memory while reading runs of adjacent chunks. */
 const MAX_RUN = 8 * 1024 * 1024;
 type Located = { item: ChunkRef; key: string; offset: number; size: number };
@@ -112,8 +114,9 @@ export class PackedBlobStore implements RegionBlobStore {
 
   async readManifest(backupId: string): Promise<Manifest | null> {
     assertBackupId(backupId);
-    const bytes = await this.medium.get(manifestKey(backupId));
-    return bytes && parseManifest(bytes.toString("utf8"), `${this.regionId}/${backupId}`);
+    // Only the text stays reachable while it is parsed (a large backup's manifest is tens of MB).
+    const text = (await this.medium.get(manifestKey(backupId)))?.toString("utf8");
+    return text === undefined ? null : parseManifest(text, `${this.regionId}/${backupId}`);
   }
 
   async *readBackup(
@@ -168,17 +171,21 @@ export class PackedBlobStore implements RegionBlobStore {
     options: { signal?: AbortSignal; reuseBuffers?: boolean } = {},
   ): AsyncGenerator<ChunkRun> {
     await this.index.refresh();
-    const located: Located[] = [];
-    for (const chunk of chunks) {
-      const where = this.located(chunk);
-      if (!where) throw new MissingChunkError(chunk.hash);
-      located.push(where);
-    }
-    // Sorted by place, so adjacent chunks of a pack travel in one request.
-    located.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.offset - b.offset));
-    const runs = runsOf(located, MAX_RUN);
-    for await (const { run, bytes } of this.fetchRuns(runs, options.signal, undefined, options.reuseBuffers)) {
-      yield { data: bytes, chunks: run.parts.map((part) => part.item) };
+    for (const chunk of chunks) if (!this.index.has(chunk.hash)) throw new MissingChunkError(chunk.hash);
+    // A window of chunks at a time (bounded memory for a backup of hundreds of thousands of chunks), each sorted by
+    // place, so adjacent chunks of a pack travel in one request.
+    for (let start = 0; start < chunks.length; start += RUN_WINDOW) {
+      const located: Located[] = [];
+      for (const chunk of chunks.slice(start, start + RUN_WINDOW)) {
+        const where = this.located(chunk);
+        if (!where) throw new MissingChunkError(chunk.hash);
+        located.push(where);
+      }
+      located.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.offset - b.offset));
+      const runs = runsOf(located, MAX_RUN);
+      for await (const { run, bytes } of this.fetchRuns(runs, options.signal, undefined, options.reuseBuffers)) {
+        yield { data: bytes, chunks: run.parts.map((part) => part.item) };
+      }
     }
   }
 
