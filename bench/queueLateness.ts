@@ -122,7 +122,7 @@ export const queueLateness: Benchmark = {
     );
     const early = postgres.early + redis.early;
     if (early > 0) throw new BenchmarkFailure(`${early} delayed jobs started before they were due`);
-    // A missed goal is a figure of the run, not a failed benchmark.
+    // The row goes in the goals table; a missed goal then reports FAIL, as in every benchmark with a goal.
     recordGoal({
       row: `PostgreSQL queue backend: lateness of ${JOBS} delayed jobs due at once, p99`,
       figure: `${ms(postgres.p99)} ms`,
@@ -131,5 +131,8 @@ export const queueLateness: Benchmark = {
       goal: `p99 < ${GOAL_P99_MS} ms`,
       met: postgres.p99 < GOAL_P99_MS,
     });
+    if (postgres.p99 >= GOAL_P99_MS) {
+      throw new BenchmarkFailure(`postgres p99 lateness ${ms(postgres.p99)} ms misses the goal (< ${GOAL_P99_MS} ms)`);
+    }
   },
 };

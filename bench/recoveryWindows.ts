@@ -158,7 +158,7 @@ export const recoveryWindowsBench: Benchmark = {
           ],
         ]),
       );
-      // A missed goal is a figure of the run, not a failed benchmark.
+      // The row goes in the goals table; a missed goal then reports FAIL, as in every benchmark with a goal.
       recordGoal({
         row: "mirrors page with recoveryWindows, rps",
         figure: `${Math.round(withWindows.rps)} rps`,
@@ -167,6 +167,11 @@ export const recoveryWindowsBench: Benchmark = {
         goal: `≥ ${TARGET_RATIO}x`,
         met: rpsRatio >= TARGET_RATIO,
       });
+      if (rpsRatio < TARGET_RATIO) {
+        throw new BenchmarkFailure(
+          `recoveryWindows page at ${ratio(rpsRatio)} of the plain page (target ${TARGET_RATIO}x)`,
+        );
+      }
     } finally {
       services.db = originalDb;
       await server.close();
