@@ -138,8 +138,11 @@ describe("GraphiQL first run (Chromium)", () => {
     const before = sent.length;
     await page.locator(".graphiql-query-editor .monaco-editor").last().click();
     await page.keyboard.press("ControlOrMeta+A");
-    await page.keyboard.insertText("{ viewer { name } }");
-    await editorShows(page, "{ viewer { name } }");
+    await page.keyboard.insertText("query NewTab { viewer { name } }");
+    await editorShows(page, "query NewTab { viewer { name } }");
+    // GraphiQL reads the operation out of the document after a debounce; a run before that sends the previous tab's
+    // operation name ("Cannot infer operation FirstLook"). The tab is titled after the operation once it has read it.
+    await expect.poll(() => tabs.last().innerText(), WAIT).toContain("NewTab");
     expect(await run(page)).toContain('"name": "acme"');
     expect(sent.length).toBeGreaterThan(before);
     expect(sent.slice(before).map((request) => request.authorization)).toContain(`Bearer ${apiKey}`);
