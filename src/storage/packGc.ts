@@ -2,13 +2,13 @@
 // so it stops being visible, then data); a pack mostly unreferenced is repacked: its live chunks, verified, go to a
 // new pack that is visible before the old one is deleted. Packs and loose chunks younger than the grace period are
 // left alone (a writer reusing a chunk re-stamps its pack), as are halves of a pack that is still being written.
-import { createHash } from "node:crypto";
 import type { ChunkData, ChunkRef, Manifest } from "./blobStore.ts";
 import type { ChunkIndex } from "./chunkIndex.ts";
 import { CorruptChunkError } from "./errors.ts";
 import type { ObjectMedium } from "./medium.ts";
 import { indexKey, looseKey, packKey, parsePackKey } from "./packIndex.ts";
 import type { PackWriter } from "./packWriter.ts";
+import { chunkFault } from "./verifiedRead.ts";
 
 /** What GC needs of a packed store (packedStore.ts). */
 export type CollectableStore = {
@@ -51,9 +51,9 @@ export async function collectPackGarbage(
     if (live.length > 0) {
       const writer = store.writer();
       for await (const chunk of store.readChunks(live)) {
-        const actual = createHash("sha256").update(chunk.data).digest("hex");
         // A corrupt live chunk is not carried into a fresh pack as if it were good: the old pack stays as it is.
-        if (actual !== chunk.hash) throw new CorruptChunkError(chunk.hash, `content hashes to ${actual} (repack)`);
+        const fault = chunkFault(chunk.data, chunk);
+        if (fault) throw new CorruptChunkError(chunk.hash, `${fault} (repack)`);
         await writer.add(chunk.hash, chunk.data);
       }
       await writer.finish();

@@ -12,6 +12,7 @@ import type { ObjectMedium } from "./medium.ts";
 import { collectPackGarbage } from "./packGc.ts";
 import { encodeIndex, indexKey, looseKey, type PackEntry, packKey, type ReadRun, runsOf } from "./packIndex.ts";
 import { PackWriter } from "./packWriter.ts";
+import { checkChunk, chunkFault } from "./verifiedRead.ts";
 
 export type PackedStoreOptions = {
   /** Fixed-size chunks of this many bytes instead of content-defined ones (tests that need known boundaries). */
@@ -206,12 +207,7 @@ export class PackedBlobStore implements RegionBlobStore {
     try {
       for await (const { hash, data } of chunks) {
         options.signal?.throwIfAborted();
-        // A hash equal to the bytes' SHA-256 is well-formed by construction; the format is checked only otherwise.
-        const actual = sha256Hex(data);
-        if (actual !== hash) {
-          assertHash(hash);
-          throw new CorruptChunkError(hash, `received bytes hash to ${actual}`);
-        }
+        checkChunk(data, { hash, size: data.length });
         await writer.add(hash, data);
       }
       options.signal?.throwIfAborted();
@@ -232,12 +228,7 @@ export class PackedBlobStore implements RegionBlobStore {
           // Each chunk checked on its own: its size (a short read) and its hash, before its pack can land.
           const bytes = data.subarray(at, at + size);
           at += size;
-          if (bytes.length !== size) throw new CorruptChunkError(hash, `${bytes.length} bytes instead of ${size}`);
-          const actual = sha256Hex(bytes);
-          if (actual !== hash) {
-            assertHash(hash);
-            throw new CorruptChunkError(hash, `received bytes hash to ${actual}`);
-          }
+          checkChunk(bytes, { hash, size });
           // A pause only when a pack is full and the one before it is still being sealed.
           const full = writer.add(hash, bytes);
           if (full) await full;
@@ -330,11 +321,7 @@ export class PackedBlobStore implements RegionBlobStore {
       }
       let at = 0;
       for (const { item } of run.parts) {
-        const data = bytes.subarray(at, at + item.size);
-        const failure =
-          data.length !== item.size
-            ? `${data.length} bytes instead of ${item.size}`
-            : sha256Hex(data) !== item.hash && `content hashes to ${sha256Hex(data)}`;
+        const failure = chunkFault(bytes.subarray(at, at + item.size), item);
         if (failure) {
           if (at > 0) yield bytes.subarray(0, at);
           throw new CorruptChunkError(item.hash, failure, backupId);

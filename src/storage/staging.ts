@@ -5,7 +5,8 @@ import { join } from "node:path";
 import type { ChunkRef, Manifest, RegionBlobStore } from "./blobStore.ts";
 import { abortable } from "./chunker.ts";
 import { CorruptChunkError, ManifestNotFoundError, StorageError } from "./errors.ts";
-import { assertBackupId, sha256Hex } from "./keys.ts";
+import { assertBackupId } from "./keys.ts";
+import { checkChunk } from "./verifiedRead.ts";
 
 /** Staged offsets stay below 1 TiB per file; the file's index is the multiple of this in a staged place. */
 const FILE_STRIDE = 2 ** 40;
@@ -157,9 +158,7 @@ export class ChunkStaging {
       for (const { hash, size } of run) {
         const chunk = data.subarray(at, at + size);
         at += size;
-        if (chunk.length !== size) throw new CorruptChunkError(hash, `${chunk.length} bytes instead of ${size}`);
-        const actual = sha256Hex(chunk);
-        if (actual !== hash) throw new CorruptChunkError(hash, `content hashes to ${actual}`);
+        checkChunk(chunk, { hash, size });
         fetched.set(hash, chunk);
         bytes += size;
       }
