@@ -12,6 +12,7 @@ import { recordRestoreEnded } from "./events.ts";
 export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">, restoreId: string, reason: string) {
   const now = ports.clock.now();
   const free = { OR: [{ leaseOwner: null }, { leaseExpiresAt: { lt: now } }] };
+  const end = { completedAt: now, activeTarget: null, leaseOwner: null, leaseExpiresAt: null };
   await ports.db.$transaction(async (tx) => {
     const canceled = await tx.restore.updateMany({
       where: { id: restoreId, status: "CANCELING", ...free },
@@ -19,23 +20,12 @@ export async function failRestore(ports: Pick<Ports, "db" | "events" | "clock">,
         status: "CANCELED",
         phase: "CANCELED",
         message: `canceled; the last attempt had failed: ${reason}`,
-        completedAt: now,
-        activeTarget: null,
-        leaseOwner: null,
-        leaseExpiresAt: null,
+        ...end,
       },
     });
     const failed = await tx.restore.updateMany({
       where: { id: restoreId, status: { in: [...ACTIVE_RESTORE_STATUSES] }, ...free },
-      data: {
-        status: "FAILED",
-        phase: "DONE",
-        message: reason,
-        completedAt: ports.clock.now(),
-        activeTarget: null,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-      },
+      data: { status: "FAILED", phase: "DONE", message: reason, ...end },
     });
     // With its outbox event (webhooks), only when a write here ended the restore.
     if (canceled.count || failed.count) await recordRestoreEnded(tx, restoreId);
