@@ -20,15 +20,12 @@ import { closeJobListeners, waitForJob } from "../test/support/jobs.ts";
 import { type Benchmark, BenchmarkFailure } from "./lib/benchmark.ts";
 import { discardRecoveredRows } from "./lib/discardingConnector.ts";
 import { ratio, table } from "./lib/format.ts";
+import { envNumber } from "./lib/load.ts";
 import { ratioGoal } from "./lib/report.ts";
 
 const A = "cn-beijing";
 const B = "ap-southeast-1";
 const SID = "RB1";
-const envNumber = (name: string, fallback: number) => {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-};
 /** Rows are written in CALLS × TRANSACTIONS × ROWS × VALUE_BYTES (≈100 MB by default). */
 const CALLS = envNumber("BENCH_RESTORE_CALLS", 2);
 const TRANSACTIONS = envNumber("BENCH_RESTORE_TRANSACTIONS", 5_000);

@@ -2,15 +2,12 @@
 // no load generator beside it), timed with process.cpuUsage. On a shared machine a neighbour slows the wall clock
 // but barely the CPU this process spends, so these figures hold better than requests per second under load.
 import { BenchmarkFailure } from "./benchmark.ts";
+import { envNumber } from "./load.ts";
+import { median } from "./rounds.ts";
 
 type Fetching = { fetch(url: string, init: RequestInit): Response | Promise<Response> };
 
 export type CpuCase = { name: string; yoga: Fetching; query: string; headers?: Record<string, string> };
-
-const envNumber = (name: string, fallback: number) => {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-};
 
 /** Milliseconds of CPU (user + system) per request for each case: the median of BENCH_ROUNDS rounds. */
 export async function cpuPerRequest(cases: CpuCase[], requests = envNumber("BENCH_CPU_REQUESTS", 300)) {
@@ -36,6 +33,5 @@ export async function cpuPerRequest(cases: CpuCase[], requests = envNumber("BENC
       results.get(c.name)?.push((used.user + used.system) / 1000 / requests);
     }
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   return new Map([...results].map(([name, values]) => [name, median(values)]));
 }

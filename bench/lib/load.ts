@@ -40,7 +40,8 @@ export type LoadResult = {
   firstError?: string;
 };
 
-const envNumber = (name: string, fallback: number) => {
+/** A positive number from the environment, else `fallback`. */
+export const envNumber = (name: string, fallback: number) => {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };

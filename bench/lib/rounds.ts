@@ -1,7 +1,7 @@
 // Same-run comparisons on a shared, noisy machine: every case is loaded in turn, round after round, so a busy
 // neighbour slows both sides of a ratio alike; figures are medians over the rounds (of each round's ratio too).
 import { BenchmarkFailure } from "./benchmark.ts";
-import { type LoadOptions, type LoadResult, runLoad } from "./load.ts";
+import { envNumber, type LoadOptions, type LoadResult, runLoad } from "./load.ts";
 
 export type LoadCase = { name: string } & LoadOptions;
 
@@ -9,11 +9,6 @@ export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-
-const envNumber = (name: string, fallback: number) => {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 
 /**
