@@ -5,8 +5,8 @@
 // one sent to GraphQL (src/api/limits/authGuard.ts): past the limit, 429 with Retry-After.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isAdminKey } from "../domain/accounts.ts";
-import { log } from "../log/index.ts";
-import { CONTENT_TYPE, exposition, metricsRegistry } from "../metrics/registry.ts";
+import { exposition, metricsRegistry } from "../metrics/registry.ts";
+import { serveMetrics } from "../metrics/server.ts";
 import type { Services } from "../services.ts";
 import { createClusterRegistry } from "./clusterMetrics.ts";
 import { type AuthGuard, clientAddress } from "./limits/authGuard.ts";
@@ -87,12 +87,7 @@ export function createAdminRoutes(
     if (!isMetrics && !isDashboard) return false;
     if (!(await admitted(req, res, services, guard))) return true;
     if (isMetrics) {
-      const text = await metrics().catch((error) => {
-        log.error({ err: error }, "collecting metrics failed");
-        return null;
-      });
-      if (text === null) res.writeHead(500, { "content-type": "text/plain" }).end("collecting metrics failed\n");
-      else res.writeHead(200, { "content-type": CONTENT_TYPE }).end(text);
+      await serveMetrics(res, metrics);
       return true;
     }
     dashboard ??= createQueueDashboard(services);

@@ -17,6 +17,7 @@ import { freshDatabase, freshSimulatorDatabase } from "../support/database.ts";
 import { freePort, type GatewayProcess, killAll, startProcess } from "../support/processes.ts";
 import { type Sample, samplesOf, scrape, total } from "../support/prometheus.ts";
 import { type S3Server, startS3Server } from "../support/s3Server.ts";
+import { within } from "../support/within.ts";
 import { createAccount, runTour, type TourResult } from "./tour.ts";
 
 const A = "cn-hangzhou";
@@ -186,18 +187,6 @@ async function createWebhook(): Promise<string> {
   return secret;
 }
 
-async function withinMs<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const parsed = (proc: GatewayProcess) => proc.lines.map((line) => JSON.parse(line) as Record<string, any>);
 
 let tour: TourResult;
@@ -224,7 +213,7 @@ describe("observability during the README tour", () => {
       body: JSON.stringify({ query: "query ObservedFailure { noSuchField }" }),
     });
     // The restore's webhook is delivered by the worker (bounded: its metrics wait for the attempt's end).
-    await withinMs(restoreAnnounced, 30_000, "the RESTORE_COMPLETED webhook");
+    await within(restoreAnnounced, 30_000, "the RESTORE_COMPLETED webhook");
     const webhookJobs = { region: "", queue: "webhooks.delivery", outcome: "completed" };
     let workerAfter = await scrape(workerMetricsUrl);
     for (const started = Date.now(); total(workerAfter, "mvg_job_duration_seconds_count", webhookJobs) < 1; ) {

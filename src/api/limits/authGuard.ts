@@ -4,6 +4,7 @@
 // even looked up. Counts live in the shared backend (failureCounter.ts).
 import { createHash } from "node:crypto";
 import { createGraphQLError } from "graphql-yoga";
+import { log } from "../../log/index.ts";
 import type { FailureCounter } from "./failureCounter.ts";
 
 export type AuthGuard = {
@@ -30,7 +31,7 @@ async function orNothing<T>(work: Promise<T>): Promise<T | null> {
   try {
     return await work;
   } catch (error) {
-    console.error(`[auth] failed-authentication counter unavailable: ${(error as Error).message.split("\n")[0]}`);
+    log.warn({ err: error, component: "auth" }, "failed-authentication counter unavailable");
     return null;
   }
 }
