@@ -9,6 +9,7 @@ import { Forbidden, InvalidInput } from "../domain/errors.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "./context.ts";
+import { decodeNodeId } from "./ids.ts";
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -45,6 +46,7 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
+    decodeGlobalID: decodeNodeId,
     nodeQueryOptions: { nullable: true },
     nodesQueryOptions: {
       nullable: { list: false, items: true },

@@ -41,6 +41,15 @@ export function rowId(id: string): string {
   return uuid.test(id) ? id : "00000000-0000-0000-0000-000000000000";
 }
 
+/**
+ * `node` and `nodes` decode ids with this (the builder's relay option): every node type is a row keyed by a UUID,
+ * so one that is not a UUID finds nothing, for every type at once.
+ */
+export function decodeNodeId(globalId: string): { typename: string; id: string } {
+  const { typename, id } = decodeGlobalID(globalId);
+  return { typename, id: rowId(id) };
+}
+
 /** For filters: an id that can't name a row of this type matches nothing (it is not an error to filter by it). */
 export function tryDecodeId(typename: NodeTypeName, globalId: string): string {
   try {

@@ -3,7 +3,7 @@
 import { HanaPreconditionError } from "../hana/connector.ts";
 import { log } from "../log/index.ts";
 import { jobIds } from "../queue/queues.ts";
-import { FailedPrecondition, InvalidInput } from "./errors.ts";
+import { FailedPrecondition, firstLineOf, InvalidInput } from "./errors.ts";
 import { findInstance } from "./hanaInstances.ts";
 import { enqueueCopiesOf } from "./mirrors/copies.ts";
 import type { Ports } from "./ports.ts";
@@ -130,7 +130,7 @@ export async function takeBackup(
       await ports.db.backup
         .updateMany({
           where: { id: backupId, status: "RUNNING" },
-          data: { message: `attempt failed, retrying: ${(error as Error).message.split("\n")[0]}` },
+          data: { message: `attempt failed, retrying: ${firstLineOf(error)}` },
         })
         .catch(() => null);
       throw error;

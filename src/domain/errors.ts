@@ -30,3 +30,8 @@ export function errorCode(error: DomainError): ErrorCode {
   if (error instanceof FailedPrecondition) return "FAILED_PRECONDITION";
   return "FORBIDDEN";
 }
+
+/** The first line of a failure, for the "attempt failed, retrying: …" note a row carries while its job retries. */
+export function firstLineOf(error: unknown): string {
+  return (error as Error)?.message?.split("\n")[0] ?? String(error);
+}

@@ -1,6 +1,5 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
-import { rowId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { accountName, createAccount } from "../domain/accounts.ts";
 import { Forbidden, InvalidInput } from "../domain/errors.ts";
@@ -10,7 +9,7 @@ import { resultUnion } from "./errors.ts";
 export const Account = builder.prismaNode("Account", {
   nullable: true,
   id: { field: "id" },
-  findUnique: (id, ctx) => ({ id: rowId(id), AND: [{ id: visibleAccount(ctx) }] }),
+  findUnique: (id, ctx) => ({ id, AND: [{ id: visibleAccount(ctx) }] }),
   fields: (t) => ({
     name: t.exposeString("name"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),

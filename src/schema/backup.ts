@@ -1,6 +1,6 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
-import { decodeId, rowId, tryDecodeId } from "../api/ids.ts";
+import { decodeId, tryDecodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { startHanaBackup } from "../domain/backups.ts";
 import { FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
@@ -18,7 +18,7 @@ export const BackupStatus = builder.enumType("BackupStatus", { values: ["RUNNING
 export const Backup = builder.prismaNode("Backup", {
   nullable: true,
   id: { field: "id" },
-  findUnique: (id, ctx) => ({ id: rowId(id), accountId: visibleAccount(ctx) }),
+  findUnique: (id, ctx) => ({ id, accountId: visibleAccount(ctx) }),
   fields: (t) => ({
     hanaBackupId: t.expose("hanaBackupId", { type: "BigInt", description: "HANA's numeric backup id" }),
     prefix: t.exposeString("prefix"),

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
-import { rowId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import { createBackupClient, vaultDescription, vaultName } from "../domain/vaults.ts";
@@ -13,7 +12,7 @@ import { Vault } from "./vault.ts";
 export const BackupClient = builder.prismaNode("BackupClient", {
   nullable: true,
   id: { field: "id" },
-  findUnique: (id, ctx) => ({ id: rowId(id), accountId: visibleAccount(ctx) }),
+  findUnique: (id, ctx) => ({ id, accountId: visibleAccount(ctx) }),
   fields: (t) => ({
     ecsInstanceId: t.exposeString("ecsInstanceId"),
     region: t.field({ type: Region, resolve: (c, _a, ctx) => ctx.services.regions.get(c.regionId) }),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
-import { decodeId, rowId } from "../api/ids.ts";
+import { decodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import { deleteHanaInstance, findInstance, registerHanaInstance, simulateWrites } from "../domain/hanaInstances.ts";
@@ -33,7 +33,7 @@ export const HanaInstanceStatus = builder.enumType("HanaInstanceStatus", {
 export const HanaInstance = builder.prismaNode("HanaInstance", {
   nullable: true,
   id: { field: "id" },
-  findUnique: (id, ctx) => ({ id: rowId(id), accountId: visibleAccount(ctx) }),
+  findUnique: (id, ctx) => ({ id, accountId: visibleAccount(ctx) }),
   // passwordCipher is never selected into a response: there is deliberately no password field (R16).
   fields: (t) => ({
     name: t.exposeString("name"),

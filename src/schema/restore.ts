@@ -1,6 +1,6 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
-import { decodeId, rowId, tryDecodeId } from "../api/ids.ts";
+import { decodeId, tryDecodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import {
@@ -90,7 +90,7 @@ const RestoreValidation = builder
 export const Restore = builder.prismaNode("Restore", {
   nullable: true,
   id: { field: "id" },
-  findUnique: (id, ctx) => ({ id: rowId(id), accountId: visibleAccount(ctx) }),
+  findUnique: (id, ctx) => ({ id, accountId: visibleAccount(ctx) }),
   fields: (t) => ({
     status: t.expose("status", { type: RestoreStatus }),
     phase: t.exposeString("phase", { nullable: true }),

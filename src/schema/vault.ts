@@ -1,6 +1,6 @@
 import { builder } from "../api/builder.ts";
 import { accountOf } from "../api/context.ts";
-import { decodeId, rowId } from "../api/ids.ts";
+import { decodeId } from "../api/ids.ts";
 import { visibleAccount } from "../api/viewer.ts";
 import { Conflict, FailedPrecondition, Forbidden, InvalidInput, NotFound } from "../domain/errors.ts";
 import { deleteVault } from "../domain/vaultDeletion.ts";
@@ -18,7 +18,7 @@ export const VaultStatus = builder.enumType("VaultStatus", {
 export const Vault = builder.prismaNode("Vault", {
   nullable: true,
   id: { field: "id" },
-  findUnique: (id, ctx) => ({ id: rowId(id), accountId: visibleAccount(ctx) }),
+  findUnique: (id, ctx) => ({ id, accountId: visibleAccount(ctx) }),
   fields: (t) => ({
     name: t.exposeString("name"),
     description: t.exposeString("description", { nullable: true }),

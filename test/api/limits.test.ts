@@ -228,6 +228,14 @@ describe("GraphQL limits: each attack of issue 14 gets a clear error in millisec
     });
   });
 
+  it("a well-formed global id that is no UUID finds nothing, for every node type", async () => {
+    const types = ["Account", "Vault", "BackupClient", "HanaInstance", "Backup", "Restore"] as const;
+    const more = ["Webhook", "WebhookDelivery", "RestoreDrill", "DrillRun"] as const;
+    const ids = [...types, ...more].map((type) => encodeId(type, "not-a-uuid"));
+    const found = await query("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", { ids });
+    expect(found.json).toEqual({ data: { nodes: ids.map(() => null) } });
+  });
+
   it("simulateHanaWrites: the volume of one call is bounded as a whole, not only each argument", async () => {
     const instanceId = encodeId("HanaInstance", "00000000-0000-4000-8000-000000000000");
     const writes = (transactions: number, rowsPerTransaction: number, valueBytes: number) =>

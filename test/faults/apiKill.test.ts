@@ -14,6 +14,7 @@ import { simulatorDatabaseUrl } from "../../src/hana/index.ts";
 import { createSourceVault, registerInstance, takeBackup, uuidOf, writeRows } from "../support/fixtures.ts";
 import { ADMIN_KEY, startTestGateway, type TestGateway } from "../support/gateway.ts";
 import { freePort, type GatewayProcess, killAll, startProcess } from "../support/processes.ts";
+import { within } from "../support/within.ts";
 import { Rows } from "./rows.ts";
 
 const A = "cn-hangzhou";
@@ -65,7 +66,7 @@ function spawnApi() {
 
 /** The next API process (one is always starting in the background, so a kill costs no start-up wait). */
 async function nextApi() {
-  const api = await bounded("an API process to start", spare ?? spawnApi(), 180_000);
+  const api = await within(spare ?? spawnApi(), 180_000, "an API process to start");
   spare = spawnApi();
   return api;
 }
@@ -86,7 +87,7 @@ async function killDuring(kind: string, query: string, variables: Record<string,
   if (proc.child.exitCode === null && proc.child.signalCode === null) {
     const exited = new Promise((resolve) => proc.child.once("exit", resolve));
     proc.child.kill("SIGKILL");
-    await bounded(`${proc.name} to exit after SIGKILL`, exited, 30_000);
+    await within(exited, 30_000, `${proc.name} to exit after SIGKILL`);
   }
   started.delete(proc);
   const result = await answer;
@@ -111,20 +112,7 @@ async function post(url: string, query: string, variables: Record<string, unknow
 
 /** What a crash left is finished by the reconciler of every region (as the workers' loop would within a minute). */
 async function reconcile() {
-  await bounded("a reconciler pass", reconcileOnce(gw.services, [A, B]), 120_000);
-}
-
-/** `promise`, or an error naming what did not happen within `ms`. */
-async function bounded<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await within(reconcileOnce(gw.services, [A, B]), 120_000, "a reconciler pass");
 }
 
 beforeAll(async () => {

@@ -3,6 +3,7 @@
 import { Prisma } from "../../generated/prisma/client.ts";
 import { jobIds } from "../../queue/queues.ts";
 import { copyBackup } from "../../storage/copyBackup.ts";
+import { firstLineOf } from "../errors.ts";
 import type { Ports } from "../ports.ts";
 import type { WorkLease } from "../workLease.ts";
 import { withWorkLease, workKeys } from "../workLease.ts";
@@ -154,7 +155,7 @@ export async function noteCopyFailure(
   mirrorVaultId: string,
   error: unknown,
 ) {
-  const why = (error as Error).message?.split("\n")[0] ?? String(error);
+  const why = firstLineOf(error);
   await ports.db.replication
     .updateMany({
       where: { mirrorVaultId },

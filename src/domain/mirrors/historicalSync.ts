@@ -6,6 +6,7 @@
 // PostgreSQL backend: a few hundred jobs/s). Each mirror's own job then does its copies (or finds it done).
 import { Prisma } from "../../generated/prisma/client.ts";
 import { jobIds } from "../../queue/queues.ts";
+import { firstLineOf } from "../errors.ts";
 import { OUTBOX_TRANSACTION } from "../events/transaction.ts";
 import type { Ports } from "../ports.ts";
 import { WorkBusy, withWorkLease, workKeys } from "../workLease.ts";
@@ -206,7 +207,7 @@ export async function runHistoricalSync(
       return await runHolding(ports, mirrorVaultId, onProgress, options, lease.signal);
     } catch (error) {
       if (lease.signal.aborted) throw lease.signal.reason;
-      const why = (error as Error).message?.split("\n")[0] ?? String(error);
+      const why = firstLineOf(error);
       await ports.db.replication
         .updateMany({
           where: { mirrorVaultId, historicalSyncStatus: "RUNNING" },

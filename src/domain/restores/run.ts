@@ -11,6 +11,7 @@ import {
   type RecoverPhase,
 } from "../../hana/connector.ts";
 import { ChunkStaging } from "../../storage/staging.ts";
+import { firstLineOf } from "../errors.ts";
 import type { Ports } from "../ports.ts";
 import { ACTIVE_RESTORE_STATUSES } from "../vaults.ts";
 import { FetchFailed, fetchChain, recoverChain, stagedChain } from "./chainStreams.ts";
@@ -206,7 +207,7 @@ class RestoreRun {
     }
     // Anything else (a store or the cluster unreachable, credentials refused...): the job retries with backoff and
     // the row says why meanwhile.
-    const why = (error as Error).message?.split("\n")[0] ?? String(error);
+    const why = firstLineOf(error);
     await lease.write({ message: `attempt ${restore.attempts} failed, retrying: ${why}` }).catch(() => null);
     await lease.release().catch(() => null);
     throw error;

@@ -100,7 +100,13 @@ export async function attemptDelivery(
         deliveredAt: clock.now(),
       },
     });
-    await db.webhook.updateMany({ where: { id: webhook.id, pausedUntil: { not: null } }, data: { pausedUntil: null } });
+    // Only a webhook this attempt saw paused is unpaused: no second write per delivery in the common case.
+    if (webhook.pausedUntil) {
+      await db.webhook.updateMany({
+        where: { id: webhook.id, pausedUntil: { not: null } },
+        data: { pausedUntil: null },
+      });
+    }
     return { kind: "done" };
   }
   const failedAt = clock.now();

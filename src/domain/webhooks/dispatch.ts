@@ -18,17 +18,21 @@ export function deliveryBody(event: { id: string; type: string; occurredAt: Date
   });
 }
 
+const DISPATCH_BATCH = 100;
+
 /** One batch of the outbox; returns how many events it dispatched (call again while it returns `limit`). */
-export async function dispatchEvents(ports: DispatchPorts, limit = 100): Promise<number> {
+export async function dispatchEvents(ports: DispatchPorts, limit = DISPATCH_BATCH): Promise<number> {
   const { db } = ports;
   const events = await undispatchedEvents(db, limit);
   if (!events.length) return 0;
   await db.$transaction(async (tx) => {
+    // The batch's subscribers in one read (not one per event); each event keeps those of its account and type.
+    const subscribers = await tx.webhook.findMany({
+      where: { accountId: { in: [...new Set(events.map((event) => event.accountId))] }, enabled: true },
+      select: { id: true, accountId: true, events: true },
+    });
     for (const event of events) {
-      const webhooks = await tx.webhook.findMany({
-        where: { accountId: event.accountId, enabled: true, events: { has: event.type } },
-        select: { id: true },
-      });
+      const webhooks = subscribers.filter((w) => w.accountId === event.accountId && w.events.includes(event.type));
       // Another process dispatching the same event at once makes the same rows: the unique key keeps one.
       await tx.webhookDelivery.createMany({
         data: webhooks.map((webhook) => ({
@@ -58,6 +62,6 @@ export async function dispatchEvents(ports: DispatchPorts, limit = 100): Promise
 /** Dispatches until the outbox is empty (or `maxBatches` batches), e.g. once per tick of the dispatcher. */
 export async function dispatchAll(ports: DispatchPorts, maxBatches = 10): Promise<void> {
   for (let batch = 0; batch < maxBatches; batch++) {
-    if ((await dispatchEvents(ports)) < 100) return;
+    if ((await dispatchEvents(ports)) < DISPATCH_BATCH) return;
   }
 }
